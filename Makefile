@@ -1,0 +1,59 @@
+# Køge Erhvervsbot. `make run` and `make test` set everything up on a fresh machine.
+SHELL := /bin/bash
+PYTHON310 ?= $(shell command -v python3.10 2>/dev/null || echo /root/.pyenv/versions/3.10.13/bin/python)
+VENV := .venv
+PY := $(VENV)/bin/python
+RASA := $(VENV)/bin/rasa
+STAMP := $(VENV)/.installed
+SPACY_MODEL := var/spacy-da/meta.json
+MODEL := models/koege.tar.gz
+TRAIN_DIRS := data/nlu data/rules data/stories
+TRAIN_FILES := $(shell find $(TRAIN_DIRS) -name '*.yml') domain.yml config.yml
+export TF_CPP_MIN_LOG_LEVEL := 2
+export RASA_TELEMETRY_ENABLED := false
+
+.PHONY: run test train lint nlu-eval spacy-model lock clean
+
+run: $(STAMP) $(MODEL)  ## start the assistant (REST + socket.io on :5005, actions on :5055)
+	$(PY) -m bot.cli run
+
+test: $(STAMP) $(MODEL)  ## unit + integration tests, Rasa data validation, test stories, held-out NLU check
+	$(PY) -m ruff check .
+	$(RASA) data validate --data $(TRAIN_DIRS) --domain domain.yml --config config.yml --fail-on-warnings
+	$(PY) -m pytest
+	$(RASA) test core --model $(MODEL) --stories tests/stories --endpoints endpoints.yml \
+		--fail-on-prediction-errors --out var/results/core
+	$(PY) -m bot.nlu_eval check --model $(MODEL)
+
+train: $(MODEL)  ## train the model when the training data changed
+
+nlu-eval: $(STAMP) $(SPACY_MODEL)  ## compare the project's NLU pipeline with two baselines on held-out data
+	$(PY) -m bot.nlu_eval compare
+
+lint: $(STAMP)
+	$(PY) -m ruff check .
+
+spacy-model: $(SPACY_MODEL)
+
+$(STAMP): requirements.lock pyproject.toml
+	@test -x $(PY) || $(PYTHON310) -m venv $(VENV)
+	@$(PY) -c 'import sys; assert sys.version_info[:2] == (3, 10), "the venv needs Python 3.10"'
+	$(PY) -m pip install -q --upgrade pip==24.2
+	$(PY) -m pip install -q -r requirements.lock
+	$(PY) -m pip install -q --no-deps --no-build-isolation -e .
+	$(PY) -m pip check
+	@touch $@
+
+$(SPACY_MODEL): $(STAMP) bot/nlp/pipeline.py bot/nlp/normalize.py
+	$(PY) -m bot.nlp.pipeline var/spacy-da
+
+$(MODEL): $(STAMP) $(SPACY_MODEL) $(TRAIN_FILES)
+	$(RASA) train --data $(TRAIN_DIRS) --domain domain.yml --config config.yml \
+		--out models --fixed-model-name koege
+	@touch $@
+
+lock: $(STAMP)  ## write the resolved dependency set to requirements.lock
+	$(PY) -m pip freeze --exclude-editable > requirements.lock
+
+clean:
+	rm -rf var models .pytest_cache

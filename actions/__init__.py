@@ -1,0 +1,1 @@
+"""Rasa SDK action server of Køge Erhvervsbot (run with ``rasa run actions``)."""

@@ -1,0 +1,18 @@
+"""Small helpers the actions share: the conversation's language and the knowledge base."""
+from __future__ import annotations
+
+from rasa_sdk import Tracker
+
+from bot import knowledge
+
+DEFAULT_LANGUAGE = "da"
+
+
+def language(tracker: Tracker) -> str:
+    """The language to answer in: the ``language`` slot, Danish by default."""
+    value = tracker.get_slot("language")
+    return value if value in knowledge.LANGUAGES else DEFAULT_LANGUAGE
+
+
+def kb() -> knowledge.Knowledge:
+    return knowledge.default()

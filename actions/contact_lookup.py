@@ -1,0 +1,63 @@
+"""Answers "who handles X?" with the right unit's contact card from ``contacts.yml``."""
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.common import kb, language
+from bot import contacts
+from bot.knowledge import Contact
+
+TEXTS = {
+    "da": {
+        "several": "Det kan være flere steder. Hvilket område drejer det sig om?",
+        "none": "Jeg kunne ikke finde en bestemt enhed til det. Her er kommunens generelle kontakt:",
+        "choose": "Hvilket område vil du have kontaktoplysninger på?",
+    },
+    "en": {
+        "several": "Several units could fit. Which area is it about?",
+        "none": "I could not find a specific unit for that. Here is the municipality's general contact:",
+        "choose": "Which area do you need contact details for?",
+    },
+}
+
+
+def _buttons(units: list[Contact], lang: str) -> list[dict[str, str]]:
+    return [
+        {"title": c.name[lang], "payload": f'/ask_contact{{"contact_topic":"{c.id}"}}'}
+        for c in units
+    ]
+
+
+class ActionContactLookup(Action):
+    def name(self) -> str:
+        return "action_contact_lookup"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        lang = language(tracker)
+        knowledge = kb()
+        text = tracker.latest_message.get("text") or ""
+        chosen = next(tracker.get_latest_entity_values("contact_topic"), None)
+        if chosen in knowledge.contacts:
+            found = [knowledge.contacts[chosen]]
+        elif text.startswith("/"):  # the menu button: no topic given yet
+            units = [c for c in knowledge.contacts.values() if c.keywords]
+            dispatcher.utter_message(text=TEXTS[lang]["choose"], buttons=_buttons(units, lang))
+            return []
+        else:
+            found = contacts.match(text, knowledge)
+        if len(found) == 1:
+            dispatcher.utter_message(text=found[0].card(lang))
+        elif found:
+            dispatcher.utter_message(text=TEXTS[lang]["several"], buttons=_buttons(found, lang))
+        else:
+            general = contacts.general(knowledge)
+            dispatcher.utter_message(
+                text=f"{TEXTS[lang]['none']}\n\n{general.card(lang)}",
+                buttons=[knowledge.button("request_human", lang)],
+            )
+        return []

@@ -1,0 +1,1 @@
+"""Køge Erhvervsbot: the Danish business-service assistant's own Python package."""

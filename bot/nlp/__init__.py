@@ -1,0 +1,2 @@
+"""Danish language processing: the spaCy pipeline the NLU uses, text normalisation and
+language detection."""

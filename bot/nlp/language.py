@@ -1,0 +1,35 @@
+"""Tell Danish from English in a user message, so the assistant answers in the same language.
+
+Short replies such as "ok", "ja" or a CVR number carry no signal: ``detect`` returns None for
+them, and the conversation keeps the language it had.
+"""
+from __future__ import annotations
+
+from bot.nlp.normalize import words
+
+ENGLISH = frozenset(
+    """the a an is are am was be do does did i you we our my your it this that what which who
+    how where when why can could would should will there their them they to of for in on with
+    and or about need want please help hello hi thanks thank company business grant grants
+    permit contact get have has any apply much many me us""".split()
+)
+DANISH = frozenset(
+    """og i jeg du vi det den der er at en et til på paa af med for om hvad hvem hvordan hvor
+    hvornaar hvornår kan skal vil har ikke min mit mine vores jeres hej tak ja nej gerne mig os
+    noget nogen man som sig hvilke hvilken virksomhed virksomheden kommunen tilskud hjælp
+    hjaelp""".split()
+)
+
+
+def detect(text: str) -> str | None:
+    """``"en"`` or ``"da"`` when the message is clearly one of them, else None."""
+    tokens = words(text)
+    english = sum(t in ENGLISH for t in tokens)
+    danish = sum(t in DANISH for t in tokens) + sum(ch in text.lower() for ch in "æøå")
+    if english >= 2 and english > danish:
+        return "en"
+    if english == 1 and danish == 0 and len(tokens) <= 3 and tokens[0] in {"hello", "hi", "thanks", "help"}:
+        return "en"
+    if danish >= 1 and danish >= english:
+        return "da"
+    return None

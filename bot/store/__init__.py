@@ -1,0 +1,1 @@
+"""Database access: the conversation tracker store's retention and erasure."""

@@ -1,0 +1,116 @@
+"""Custom actions, run as the action server runs them (real Rasa SDK trackers)."""
+from __future__ import annotations
+
+import pytest
+
+from actions.contact_lookup import ActionContactLookup
+from actions.dialogue import ActionClarify, ActionHandover, ActionPrivacy
+from actions.knowledge_answers import ActionAnswerKnowledge
+from actions.language import ValidatePredefinedSlots
+from bot import settings
+from tests.conftest import make_tracker
+
+
+def _texts(dispatcher) -> str:
+    return "\n".join(m.get("text") or "" for m in dispatcher.messages)
+
+
+def _buttons(dispatcher) -> list[dict]:
+    return [b for m in dispatcher.messages for b in m.get("buttons") or []]
+
+
+def test_knowledge_answer_in_danish_with_source_and_buttons(dispatcher, kb):
+    tracker = make_tracker("hvor meget kan man få i smv grøn", "ask_grant_smv_groen")
+    ActionAnswerKnowledge().run(dispatcher, tracker, {})
+    text = _texts(dispatcher)
+    assert "300.000" in text
+    assert "Læs mere: " + kb.entries["ask_grant_smv_groen"].source in text
+    assert _buttons(dispatcher), "follow-up buttons"
+    assert all(b["payload"].startswith("/") for b in _buttons(dispatcher))
+
+
+def test_knowledge_answer_in_english(dispatcher):
+    tracker = make_tracker("what is innobooster", "ask_grant_innobooster", language="en")
+    ActionAnswerKnowledge().run(dispatcher, tracker, {})
+    assert "Read more: " in _texts(dispatcher)
+    assert "Innovation Fund" in _texts(dispatcher) or "Innovationsfonden" in _texts(dispatcher)
+
+
+def test_intent_without_entry_asks_instead_of_guessing(dispatcher):
+    tracker = make_tracker("noget", "greet", ranking=[("greet", 0.5), ("ask_vat", 0.3)])
+    ActionAnswerKnowledge().run(dispatcher, tracker, {})
+    assert [b["payload"] for b in _buttons(dispatcher)][0] == "/ask_vat"
+
+
+def test_contact_lookup_gives_environment_unit_card(dispatcher, kb):
+    tracker = make_tracker("Hvem skal jeg kontakte om støj fra min virksomhed?", "ask_contact")
+    ActionContactLookup().run(dispatcher, tracker, {})
+    text = _texts(dispatcher)
+    assert kb.contacts["miljoe"].email in text
+    assert "Miljøafdelingen" in text
+
+
+def test_contact_lookup_with_several_units_offers_buttons(dispatcher):
+    tracker = make_tracker("hvem tager sig af byggesagen og skiltet", "ask_contact")
+    ActionContactLookup().run(dispatcher, tracker, {})
+    payloads = {b["payload"] for b in _buttons(dispatcher)}
+    assert payloads == {'/ask_contact{"contact_topic":"byggesag"}', '/ask_contact{"contact_topic":"tmf"}'}
+
+
+def test_contact_button_gives_that_units_card(dispatcher, kb):
+    tracker = make_tracker('/ask_contact{"contact_topic":"parkering"}', "ask_contact",
+                           entities=[{"entity": "contact_topic", "value": "parkering"}])
+    ActionContactLookup().run(dispatcher, tracker, {})
+    assert kb.contacts["parkering"].phone in _texts(dispatcher)
+
+
+def test_contact_lookup_without_match_gives_general_contact_and_a_person(dispatcher):
+    tracker = make_tracker("Hvad er kommunens adresse?", "ask_contact")
+    ActionContactLookup().run(dispatcher, tracker, {})
+    assert "Torvet 1, 4600 Køge" in _texts(dispatcher)
+    assert "/request_human" in [b["payload"] for b in _buttons(dispatcher)]
+
+
+def test_clarify_offers_the_closest_topics(dispatcher):
+    tracker = make_tracker("støtte", "nlu_fallback", ranking=[
+        ("nlu_fallback", 0.4), ("ask_grants_overview", 0.3), ("ask_grant_smv_groen", 0.28),
+        ("greet", 0.1), ("ask_vat", 0.01)])
+    ActionClarify().run(dispatcher, tracker, {})
+    payloads = [b["payload"] for b in _buttons(dispatcher)]
+    assert payloads == ["/ask_grants_overview", "/ask_grant_smv_groen", "/request_human"]
+
+
+def test_clarify_without_candidates_shows_the_menu(dispatcher):
+    tracker = make_tracker("xyz", "nlu_fallback", ranking=[("nlu_fallback", 0.9), ("greet", 0.05)])
+    ActionClarify().run(dispatcher, tracker, {})
+    assert "/ask_grants_overview" in [b["payload"] for b in _buttons(dispatcher)]
+    assert "forstod" in _texts(dispatcher)
+
+
+def test_handover_says_how_to_reach_a_person(dispatcher):
+    ActionHandover().run(dispatcher, make_tracker("jeg vil tale med en person", "request_human"), {})
+    text = _texts(dispatcher)
+    assert "medarbejder" in text and "Torvet 1" in text
+
+
+def test_privacy_states_the_retention_setting(dispatcher, monkeypatch):
+    monkeypatch.setenv("RETENTION_DAYS", "30")
+    ActionPrivacy().run(dispatcher, make_tracker("hvad gemmer I", "ask_privacy"), {})
+    assert "30 dage" in _texts(dispatcher)
+    assert settings.retention_days() == 30
+
+
+@pytest.mark.parametrize(
+    ("text", "before", "expected"),
+    [
+        ("What grants are there?", "da", {"language": "en"}),
+        ("Hvad koster det?", "en", {"language": "da"}),
+        ("ok", "en", {}),
+        ("/ask_vat", "en", {}),
+    ],
+)
+def test_language_slot_follows_the_user(text, before, expected):
+    from rasa_sdk.executor import CollectingDispatcher
+
+    tracker = make_tracker(text, "ask_vat", language=before)
+    assert ValidatePredefinedSlots().extract_language(CollectingDispatcher(), tracker, {}) == expected

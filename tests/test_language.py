@@ -1,0 +1,27 @@
+"""Language detection decides whether the assistant answers in Danish or English."""
+from __future__ import annotations
+
+import pytest
+
+from bot.nlp.language import detect
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("What grants are there for green transition?", "en"),
+        ("Who do I contact about a building permit?", "en"),
+        ("Hello", "en"),
+        ("Hvad er MitID Erhverv?", "da"),
+        ("tilskud til digitalisering af min forretnig", "da"),
+        ("Jeg vil gerne tale med en person", "da"),
+        ("hej", "da"),
+    ],
+)
+def test_detects_language(text, expected):
+    assert detect(text) == expected
+
+
+@pytest.mark.parametrize("text", ["ok", "29189374", "anne@example.dk"])
+def test_no_signal_keeps_the_conversation_language(text):
+    assert detect(text) is None
