@@ -8,6 +8,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import kb, language
 from bot import contacts, settings
+from bot.nlp.keywords import count_hits
 
 #: Intents never offered as "did you mean" topics.
 NOT_TOPICS = {"nlu_fallback", "out_of_scope", "greet", "goodbye", "thank", "affirm", "deny",
@@ -108,4 +109,20 @@ class ActionPrivacy(Action):
     ) -> list[dict[str, Any]]:
         lang = language(tracker)
         dispatcher.utter_message(text=TEXTS[lang]["privacy"].format(days=settings.retention_days()))
+        return []
+
+
+class ActionOutOfScope(Action):
+    """Out of scope: a citizen matter is sent to koege.dk/Borgerservice, anything else gets an
+    honest "I can't help with that" and what the assistant can do."""
+
+    def name(self) -> str:
+        return "action_out_of_scope"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        text = tracker.latest_message.get("text") or ""
+        citizen = count_hits(kb().citizen_words, text) > 0
+        dispatcher.utter_message(response="utter_out_of_scope_citizen" if citizen else "utter_out_of_scope")
         return []

@@ -91,6 +91,7 @@ class Knowledge:
     entries: dict[str, Entry] = field(default_factory=dict)  # by intent
     contacts: dict[str, Contact] = field(default_factory=dict)  # by id
     labels: dict[str, dict[str, str]] = field(default_factory=dict)  # intent -> title
+    citizen_words: tuple[str, ...] = ()  # mark an out-of-scope question as a citizen matter
 
     def title(self, intent: str, lang: str) -> str:
         if intent in self.entries:
@@ -160,6 +161,7 @@ def load(directory: Path | None = None) -> Knowledge:
                 missing=raw.get("missing"),
             )
         kb.labels.update(doc.get("labels", {}))
+        kb.citizen_words += tuple(doc.get("citizen_words", ()))
     _check_references(kb)
     return kb
 

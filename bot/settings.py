@@ -22,6 +22,7 @@ DEFAULTS: dict[str, tuple[str, str]] = {
     "ACTION_PORT": ("5055", "Port of the action server."),
     "ACTION_SERVER_URL": ("http://localhost:5055/webhook", "Where Rasa calls the action server."),
     "TRACKER_URL": ("sqlite:///var/tracker.db", "SQLAlchemy URL of the conversation tracker store, e.g. postgresql://user:password@host:5432/rasa."),
+    "BOT_DATABASE_URL": ("sqlite:///var/bot.db", "SQLAlchemy URL of the assistant's own data: bookings, notifications, feedback."),
     "LOCK_STORE_TYPE": ("in_memory", "Lock store: in_memory, or redis for several workers."),
     "REDIS_HOST": ("localhost", "Redis host for the lock store."),
     "REDIS_PORT": ("6379", "Redis port for the lock store."),

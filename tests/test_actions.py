@@ -114,3 +114,20 @@ def test_language_slot_follows_the_user(text, before, expected):
 
     tracker = make_tracker(text, "ask_vat", language=before)
     assert ValidatePredefinedSlots().extract_language(CollectingDispatcher(), tracker, {}) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "response"),
+    [
+        ("Hvornår bliver mit skrald hentet derhjemme?", "utter_out_of_scope_citizen"),
+        ("hvordan fornyer jeg mit pas", "utter_out_of_scope_citizen"),
+        ("How do I renew my passport?", "utter_out_of_scope_citizen"),
+        ("Hvem vandt fodboldkampen i går?", "utter_out_of_scope"),
+        ("det passer fint", "utter_out_of_scope"),  # "pas" only as a whole word
+    ],
+)
+def test_out_of_scope_tells_citizen_matters_from_the_rest(dispatcher, text, response):
+    from actions.dialogue import ActionOutOfScope
+
+    ActionOutOfScope().run(dispatcher, make_tracker(text, "out_of_scope"), {})
+    assert dispatcher.messages[0]["response"] == response

@@ -1,1 +1,2 @@
-"""Database access: the conversation tracker store's retention and erasure."""
+"""The assistant's own data, through SQLAlchemy: bookings, notifications, feedback (``db``,
+``models``), and retention of the tracker store's conversation logs (``retention``)."""
