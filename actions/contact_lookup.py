@@ -38,26 +38,31 @@ class ActionContactLookup(Action):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        lang = language(tracker)
-        knowledge = kb()
-        text = tracker.latest_message.get("text") or ""
-        chosen = next(tracker.get_latest_entity_values("contact_topic"), None)
-        if chosen in knowledge.contacts:
-            found = [knowledge.contacts[chosen]]
-        elif text.startswith("/"):  # the menu button: no topic given yet
-            units = [c for c in knowledge.contacts.values() if c.keywords]
-            dispatcher.utter_message(text=TEXTS[lang]["choose"], buttons=_buttons(units, lang))
-            return []
-        else:
-            found = contacts.match(text, knowledge)
-        if len(found) == 1:
-            dispatcher.utter_message(text=found[0].card(lang))
-        elif found:
-            dispatcher.utter_message(text=TEXTS[lang]["several"], buttons=_buttons(found, lang))
-        else:
-            general = contacts.general(knowledge)
-            dispatcher.utter_message(
-                text=f"{TEXTS[lang]['none']}\n\n{general.card(lang)}",
-                buttons=[knowledge.button("request_human", lang)],
-            )
+        answer_contact(dispatcher, tracker)
         return []
+
+
+def answer_contact(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+    """The contact card(s) for the latest message (also used inside forms)."""
+    lang = language(tracker)
+    knowledge = kb()
+    text = tracker.latest_message.get("text") or ""
+    chosen = next(tracker.get_latest_entity_values("contact_topic"), None)
+    if chosen in knowledge.contacts:
+        found = [knowledge.contacts[chosen]]
+    elif text.startswith("/"):  # the menu button: no topic given yet
+        units = [c for c in knowledge.contacts.values() if c.keywords]
+        dispatcher.utter_message(text=TEXTS[lang]["choose"], buttons=_buttons(units, lang))
+        return
+    else:
+        found = contacts.match(text, knowledge)
+    if len(found) == 1:
+        dispatcher.utter_message(text=found[0].card(lang))
+    elif found:
+        dispatcher.utter_message(text=TEXTS[lang]["several"], buttons=_buttons(found, lang))
+    else:
+        general = contacts.general(knowledge)
+        dispatcher.utter_message(
+            text=f"{TEXTS[lang]['none']}\n\n{general.card(lang)}",
+            buttons=[knowledge.button("request_human", lang)],
+        )

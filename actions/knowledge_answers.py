@@ -10,8 +10,18 @@ from actions.common import kb, language
 from actions.dialogue import ActionClarify
 
 
+def answer_topic(dispatcher: CollectingDispatcher, intent: str | None, lang: str) -> bool:
+    """Utter the knowledge entry for ``intent`` (text, source link, buttons); False if none."""
+    knowledge = kb()
+    if intent not in knowledge.entries:
+        return False
+    text, buttons = knowledge.answer(intent, lang)
+    dispatcher.utter_message(text=text, buttons=buttons)
+    return True
+
+
 class ActionAnswerKnowledge(Action):
-    """Replies with the knowledge entry for the latest intent: text, source link, buttons."""
+    """Replies with the knowledge entry for the latest intent."""
 
     def name(self) -> str:
         return "action_answer_knowledge"
@@ -20,9 +30,6 @@ class ActionAnswerKnowledge(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         intent = (tracker.latest_message.get("intent") or {}).get("name")
-        knowledge = kb()
-        if intent not in knowledge.entries:  # e.g. a rule without an entry: ask instead
-            return ActionClarify().run(dispatcher, tracker, domain)
-        text, buttons = knowledge.answer(intent, language(tracker))
-        dispatcher.utter_message(text=text, buttons=buttons)
+        if not answer_topic(dispatcher, intent, language(tracker)):
+            return ActionClarify().run(dispatcher, tracker, domain)  # no entry: ask instead
         return []

@@ -1,8 +1,9 @@
 """One entry point for running and maintaining the assistant: ``python -m bot.cli COMMAND``.
 
-``run`` starts the action server and the Rasa server with the settings from
-``bot.settings`` (environment variables with embedded defaults) and stops both cleanly on
-Ctrl-C. ``make run`` builds the venv, the spaCy pipeline and the model first.
+``run`` starts the action server, the Rasa server and the web server (chat widget, demo
+and privacy page) with the settings from ``bot.settings`` (environment variables with
+embedded defaults) and stops them cleanly on Ctrl-C. ``make run`` builds the venv, the spaCy
+pipeline and the model first.
 """
 from __future__ import annotations
 
@@ -46,9 +47,12 @@ def server_commands(env: dict[str, str]) -> dict[str, list[str]]:
         "rasa server": [python, "-m", "rasa", "run", "--enable-api",
                         "--auth-token", _api_token(env),
                         "--interface", env["RASA_INTERFACE"], "--port", env["RASA_PORT"],
-                        "--cors", env["RASA_CORS"], "--model", env["RASA_MODEL"],
+                        "--cors", *env["RASA_CORS"].replace(",", " ").split(),
+                        "--model", env["RASA_MODEL"],
                         "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
                         "--log-file", str(VAR / "rasa.log")],
+        "web server": [python, "-m", "bot.web.server"],
+        "notification sender": [python, "-m", "bot.booking.notify"],
     }
 
 
@@ -60,6 +64,9 @@ def run() -> int:
     env["RASA_TELEMETRY_ENABLED"] = "false"  # no calls home: the machines have no internet
     processes: dict[str, subprocess.Popen] = {}
     stopping = False
+    from bot.store import db
+
+    db.migrate()  # the assistant's own tables, before any process uses them
 
     def stop(*_: object) -> None:
         nonlocal stopping
@@ -71,11 +78,13 @@ def run() -> int:
         processes[name] = subprocess.Popen(command, cwd=settings.ROOT, env=env,
                                            start_new_session=True)
     host = "localhost" if env["RASA_INTERFACE"] in ("0.0.0.0", "127.0.0.1") else env["RASA_INTERFACE"]
+    web_host = "localhost" if env["WEB_INTERFACE"] in ("0.0.0.0", "127.0.0.1") else env["WEB_INTERFACE"]
     print(
         "\nKøge Erhvervsbot is starting (the model takes about a minute to load).\n"
         f"  REST:      POST http://{host}:{env['RASA_PORT']}/webhooks/rest/webhook "
         '{"sender": "a", "message": "Hej"}\n'
         f"  socket.io: http://{host}:{env['RASA_PORT']}/socket.io\n"
+        f"  chat:      http://{web_host}:{env['WEB_PORT']}/ (demo page with the chat widget)\n"
         f"  API token: {VAR / 'api-token'}\n"
         "Stop with Ctrl-C.\n",
         flush=True,
@@ -123,7 +132,7 @@ def erase(sender_id: str) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="koege-bot", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("run", help="start the Rasa server and the action server")
+    sub.add_parser("run", help="start the Rasa server, the action server and the web server")
     sub.add_parser("purge", help="delete conversation logs older than RETENTION_DAYS")
     erase_parser = sub.add_parser("erase", help="delete one conversation (erasure request)")
     erase_parser.add_argument("sender_id", help="the conversation's sender id")

@@ -1,13 +1,21 @@
 """Shared fixtures: the knowledge base, and real Rasa SDK trackers for running actions."""
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot import knowledge
+from bot.store import db
+
+POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
 
 
 @pytest.fixture(scope="session")
@@ -36,3 +44,34 @@ def make_tracker(text: str, intent: str | None = None, language: str = "da",
 @pytest.fixture
 def dispatcher() -> CollectingDispatcher:
     return CollectingDispatcher()
+
+
+@contextmanager
+def database(kind: str, folder: Path) -> Iterator[str]:
+    """A migrated, empty database of the assistant: a SQLite file in ``folder``, or a fresh
+    PostgreSQL database on the local server (127.0.0.1:5432), dropped afterwards."""
+    if kind == "sqlite":
+        url = f"sqlite:///{folder / 'bot.db'}"
+        db.migrate(url)
+        yield url
+        db.engine(url).dispose()
+        return
+    name = "koege_test_" + uuid.uuid4().hex[:8]
+    admin = sa.create_engine(POSTGRES, isolation_level="AUTOCOMMIT", future=True)
+    with admin.connect() as c:
+        c.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = POSTGRES.rsplit("/", 1)[0] + "/" + name
+    try:
+        db.migrate(url)
+        yield url
+    finally:
+        db.engine(url).dispose()
+        with admin.connect() as c:
+            c.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path):
+    with database(request.param, tmp_path) as url:
+        yield url

@@ -34,9 +34,14 @@ def _enable_sqlite_foreign_keys(dbapi_connection, _record) -> None:  # noqa: ANN
     cursor.close()
 
 
-@lru_cache(maxsize=8)
 def engine(url: str | None = None) -> sa.engine.Engine:
-    parsed = database_url(url)
+    """The engine for ``url`` (default: the setting), one per database per process."""
+    return _engine(database_url(url).render_as_string(hide_password=False))
+
+
+@lru_cache(maxsize=8)
+def _engine(url: str) -> sa.engine.Engine:
+    parsed = sa.engine.make_url(url)
     if parsed.get_backend_name() == "sqlite":
         created = sa.create_engine(parsed, future=True, connect_args={"timeout": 30})
         sa.event.listen(created, "connect", _enable_sqlite_foreign_keys)

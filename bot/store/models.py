@@ -11,6 +11,7 @@ Base = declarative_base()
 BOOKED = "booked"
 CANCELLED = "cancelled"
 PENDING = "pending"
+SENDING = "sending"
 SENT = "sent"
 
 

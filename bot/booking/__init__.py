@@ -1,0 +1,1 @@
+"""Company visits (virksomhedsbesøg): availability, booking storage and notifications."""

@@ -1,0 +1,131 @@
+"""The web server of the chat widget: ``python -m bot.web.server`` (``python -m bot.cli run`` starts it).
+
+Listens on ``WEB_INTERFACE``:``WEB_PORT`` and serves
+
+- ``GET /``: a demo page (Køge Kommune – Erhverv) with the widget on it;
+- ``GET /privatliv``: the privacy notice, with ``RETENTION_DAYS`` filled in;
+- ``GET /api/config``: what the widget needs to know: the Rasa server's URL as browsers
+  reach it (``RASA_PUBLIC_URL``), the retention period and the privacy page's address;
+- ``POST /api/feedback``: a thumbs up/down on an answer, stored by ``bot.store.feedback``;
+- ``/static/``: widget.js, widget.css and the vendored socket.io client.
+
+Every response carries a strict Content-Security-Policy (scripts and styles only from files
+of this server, connections only to this server and the Rasa server), ``nosniff`` and a
+no-referrer policy. The conversation itself goes from the browser straight to Rasa's socket.io.
+"""
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+from pathlib import Path
+from string import Template
+from urllib.parse import urlsplit
+
+from aiohttp import web
+
+from bot import settings
+from bot.store import db, feedback
+
+HERE = Path(__file__).resolve().parent
+STATIC = HERE / "static"
+PAGES = HERE / "pages"
+MAX_BODY = 16 * 1024  # a feedback request is small; refuse anything bigger
+
+
+def rasa_origins(rasa_url: str) -> list[str]:
+    """The origins a browser uses for socket.io at ``rasa_url``: http(s) and ws(s)."""
+    parts = urlsplit(rasa_url)
+    socket_scheme = "wss" if parts.scheme == "https" else "ws"
+    return [f"{parts.scheme}://{parts.netloc}", f"{socket_scheme}://{parts.netloc}"]
+
+
+def content_security_policy(rasa_url: str) -> str:
+    return "; ".join([
+        "default-src 'none'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self'",
+        "connect-src " + " ".join(["'self'", *rasa_origins(rasa_url)]),
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ])
+
+
+async def _security_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """Added to every response, including static files and errors."""
+    headers = response.headers
+    headers["Content-Security-Policy"] = request.app["csp"]
+    headers["X-Content-Type-Options"] = "nosniff"
+    headers["Referrer-Policy"] = "no-referrer"
+    headers["X-Frame-Options"] = "DENY"
+    headers.setdefault("Cache-Control", "no-cache")
+
+
+def _page(name: str, **values: str) -> web.Response:
+    text = Template((PAGES / name).read_text(encoding="utf-8")).substitute(values)
+    return web.Response(text=text, content_type="text/html", charset="utf-8")
+
+
+async def index(_: web.Request) -> web.Response:
+    return _page("index.html")
+
+
+async def privacy(_: web.Request) -> web.Response:
+    return _page("privatliv.html", retention_days=str(settings.retention_days()))
+
+
+async def config(request: web.Request) -> web.Response:
+    return web.json_response({
+        "rasa_url": request.app["rasa_url"],
+        "socketio_path": "/socket.io",
+        "retention_days": settings.retention_days(),
+        "privacy_url": "/privatliv",
+    }, headers={"Cache-Control": "no-store"})
+
+
+def _bad_request(message: str, status: int = 400) -> web.Response:
+    return web.json_response({"error": message}, status=status)
+
+
+async def post_feedback(request: web.Request) -> web.Response:
+    """Store one rating. JSON only: a cross-site HTML form cannot send it without CORS."""
+    if request.content_type != "application/json":
+        return _bad_request("send JSON", status=415)
+    try:
+        data = await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return _bad_request("invalid JSON")
+    if not isinstance(data, dict) or not all(
+            isinstance(data.get(key), str) for key in ("sender_id", "bot_message", "rating")):
+        return _bad_request("sender_id, bot_message and rating (up or down) are required")
+    record = functools.partial(feedback.record, data["sender_id"], data["bot_message"], data["rating"])
+    try:  # the store is synchronous (SQLAlchemy): keep it off the event loop
+        row_id = await asyncio.get_running_loop().run_in_executor(None, record)
+    except ValueError as err:
+        return _bad_request(str(err))
+    return web.json_response({"id": row_id}, status=201)
+
+
+def create_app(rasa_url: str | None = None) -> web.Application:
+    app = web.Application(client_max_size=MAX_BODY)
+    app["rasa_url"] = (rasa_url or settings.get("RASA_PUBLIC_URL")).rstrip("/")
+    app["csp"] = content_security_policy(app["rasa_url"])
+    app.on_response_prepare.append(_security_headers)
+    app.router.add_get("/", index)
+    app.router.add_get("/privatliv", privacy)
+    app.router.add_get("/api/config", config)
+    app.router.add_post("/api/feedback", post_feedback)
+    app.router.add_static("/static/", STATIC)
+    return app
+
+
+def main() -> None:
+    db.migrate()  # the feedback table must exist before the first rating
+    host, port = settings.get("WEB_INTERFACE"), int(settings.get("WEB_PORT"))
+    web.run_app(create_app(), host=host, port=port, access_log=None, print=None)
+
+
+if __name__ == "__main__":
+    main()

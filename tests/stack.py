@@ -1,0 +1,96 @@
+"""The whole assistant as ``make run`` starts it (``python -m bot.cli run``), for end-to-end
+tests: Rasa server, action server, web server and notification sender on free ports, with
+their databases in a temporary folder unless the test gives other URLs."""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+MODEL = ROOT / "models" / "koege.tar.gz"
+START_TIMEOUT = 300
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _up(url: str) -> bool:
+    try:
+        return requests.get(url, timeout=2).ok
+    except requests.ConnectionError:
+        return False
+
+
+class BotStack:
+    """``with BotStack(tmp_path, SMTP_PORT=...) as bot: bot.say("Hej")``"""
+
+    def __init__(self, folder: Path, **settings: str) -> None:
+        assert MODEL.exists(), "train the model first: make train"
+        self.folder = folder
+        self.rasa_port, self.action_port, self.web_port = free_port(), free_port(), free_port()
+        self.rasa = f"http://localhost:{self.rasa_port}"
+        self.web = f"http://localhost:{self.web_port}"
+        self.tracker = folder / "tracker.db"
+        self.env = {
+            **os.environ,
+            "RASA_PORT": str(self.rasa_port),
+            "ACTION_PORT": str(self.action_port),
+            "WEB_PORT": str(self.web_port),
+            "ACTION_SERVER_URL": f"http://localhost:{self.action_port}/webhook",
+            "TRACKER_URL": f"sqlite:///{self.tracker}",
+            "BOT_DATABASE_URL": f"sqlite:///{folder / 'bot.db'}",
+            "RASA_MODEL": str(MODEL),
+            "RASA_PUBLIC_URL": self.rasa,
+            "RASA_CORS": self.web,
+            **settings,
+        }
+        self.database = self.env["BOT_DATABASE_URL"]
+        self.log = folder / "server.log"
+        self.process: subprocess.Popen | None = None
+
+    def __enter__(self) -> BotStack:
+        with self.log.open("w") as out:
+            self.process = subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], cwd=ROOT,
+                                            env=self.env, stdout=out, stderr=subprocess.STDOUT)
+        checks = [f"http://127.0.0.1:{self.rasa_port}/", f"http://127.0.0.1:{self.action_port}/health",
+                  f"http://127.0.0.1:{self.web_port}/api/config"]
+        deadline = time.time() + START_TIMEOUT
+        while not all(_up(url) for url in checks):
+            assert self.process.poll() is None, self.log.read_text()[-5000:]
+            assert time.time() < deadline, "the servers did not start:\n" + self.log.read_text()[-5000:]
+            time.sleep(2)
+        return self
+
+    def stop(self) -> int:
+        """Ctrl-C, as a user stops `make run`; returns the exit code."""
+        assert self.process is not None
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+        return self.process.wait(timeout=60)
+
+    def __exit__(self, *_: object) -> None:
+        if self.process is not None and self.process.poll() is None:
+            try:
+                self.stop()
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+    def say(self, text: str, sender: str | None = None) -> tuple[str, list[dict]]:
+        """Send a message on the REST channel: the reply's texts and buttons."""
+        reply = requests.post(f"{self.rasa}/webhooks/rest/webhook", timeout=120,
+                              json={"sender": sender or uuid.uuid4().hex, "message": text})
+        reply.raise_for_status()
+        messages = reply.json()
+        return ("\n".join(m.get("text", "") for m in messages),
+                [b for m in messages for b in m.get("buttons") or []])

@@ -1,0 +1,99 @@
+"""A whole booking through the REST channel against the real Rasa server and action server,
+with the CVR register and the mail server on loopback; then the booking is cancelled.
+Runs with SQLite and with PostgreSQL (127.0.0.1:5432) as the assistant's database."""
+from __future__ import annotations
+
+import time
+import uuid
+
+import pytest
+import sqlalchemy as sa
+
+from bot.store import db
+from bot.store.models import Booking
+from tests.conftest import database
+from tests.fakes.cvr_register import FakeCvrRegister
+from tests.fakes.smtp_server import SmtpServer
+from tests.stack import BotStack
+
+MAIL_WAIT = 60
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def world(request, tmp_path_factory):
+    # Not the word "postgresql" in the folder name: Rasa's SQL tracker store takes any URL that
+    # contains it for a PostgreSQL URL, also a SQLite path.
+    folder = tmp_path_factory.mktemp("booking-pg" if request.param == "postgresql" else "booking-sqlite")
+    with database(request.param, folder) as url, SmtpServer() as smtp, FakeCvrRegister() as register:
+        with BotStack(folder, BOT_DATABASE_URL=url, SMTP_HOST="127.0.0.1", SMTP_PORT=str(smtp.port),
+                      CVR_API_URL=register.url, CVR_API_USER=register.user,
+                      CVR_API_PASSWORD=register.password) as bot:
+            yield {"bot": bot, "smtp": smtp, "url": url}
+
+
+def _wait_for_mail(smtp: SmtpServer, count: int) -> None:
+    deadline = time.time() + MAIL_WAIT
+    while len(smtp.messages) < count:
+        assert time.time() < deadline, f"{len(smtp.messages)} e-mails arrived, expected {count}"
+        time.sleep(0.5)
+
+
+def test_booking_is_stored_mailed_with_ics_and_can_be_cancelled(world):
+    bot, smtp, url = world["bot"], world["smtp"], world["url"]
+    user = "e2e-" + uuid.uuid4().hex[:8]
+
+    text, _ = bot.say("Jeg vil gerne booke et virksomhedsbesøg", user)
+    assert "CVR-nummer" in text
+    text, _ = bot.say("vores cvr er 29189374", user)
+    assert "KØGE KOMMUNE" in text and "fulde navn" in text  # name and address from the register
+    text, _ = bot.say("Anne Jensen", user)
+    assert "e-mail" in text
+    text, _ = bot.say("Hvem skal jeg kontakte om støj fra min virksomhed?", user)
+    assert "miljoe@koege.dk" in text and "e-mail" in text  # answered, then the question again
+    text, _ = bot.say("anne.jensen@example.dk", user)
+    assert "telefon" in text
+    text, _ = bot.say("20 12 34 56", user)
+    assert "tale om" in text
+    text, buttons = bot.say("Vi vil gerne tale om udvidelse af produktionen", user)
+    assert "Hvornår" in text and buttons
+    text, buttons = bot.say(buttons[0]["payload"], user)
+    assert "anne.jensen@example.dk" in text and "Tjek" in text
+    copy = next(b["payload"] for b in buttons if "send_copy" in b["payload"])
+    text, _ = bot.say(copy, user)
+    assert "booket" in text
+    reference = next(word.strip(".") for word in text.split() if word.startswith("KB-"))
+
+    with db.session(url) as s:
+        row = s.scalars(sa.select(Booking).where(Booking.reference == reference)).one()
+    assert (row.company_name, row.cvr, row.email, row.phone, row.status) == (
+        "KØGE KOMMUNE", "29189374", "anne.jensen@example.dk", "20 12 34 56", "booked")
+
+    _wait_for_mail(smtp, 2)  # staff and the user's copy
+    staff = next(m for m in smtp.messages if m["To"] == "erhvervsservice@localhost")
+    assert reference in staff["Subject"]
+    ics = [p for p in staff.walk() if p.get_content_type() == "text/calendar"]
+    assert ics and reference in ics[0].get_payload(decode=True).decode()
+
+    text, _ = bot.say(f"jeg vil aflyse besøget {reference}", user)
+    assert "e-mail" in text
+    text, _ = bot.say("anne.jensen@example.dk", user)
+    assert "aflyse" in text
+    text, _ = bot.say("aflys", user)
+    assert "aflyst" in text
+    with db.session(url) as s:
+        assert s.scalars(sa.select(Booking.status).where(Booking.reference == reference)).one() == "cancelled"
+    _wait_for_mail(smtp, 4)
+    assert any("aflyst" in m["Subject"] for m in smtp.messages)
+
+
+def test_afbryd_stores_nothing(world):
+    bot, url = world["bot"], world["url"]
+    user = "e2e-" + uuid.uuid4().hex[:8]
+    with db.session(url) as s:
+        before = s.scalar(sa.select(sa.func.count()).select_from(Booking))
+    bot.say("book et besøg", user)
+    bot.say("ved ikke", user)
+    text, _ = bot.say("afbryd", user)
+    assert "Intet er gemt" in text
+    with db.session(url) as s:
+        assert s.scalar(sa.select(sa.func.count()).select_from(Booking)) == before

@@ -1,0 +1,216 @@
+"""The company-visit form: every validator, side questions, corrections and the submit,
+run as the action server runs them, against a real (fake) CVR register and a real database."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import visit_form
+from actions.visit_form import (
+    ActionAskBookingConfirmed,
+    ActionAskVisitTime,
+    ActionBookVisit,
+    ValidateVisitForm,
+)
+from bot import cvr
+from bot.booking import availability, service
+from bot.store import db
+from tests.conftest import make_tracker
+from tests.fakes.cvr_register import ERROR, FakeCvrRegister
+
+NOW = dt.datetime(2026, 11, 23, 9, 0)  # a Monday
+
+
+@pytest.fixture(autouse=True)
+def environment(tmp_path, monkeypatch):
+    """A fresh database, a running fake CVR register and a fixed 'now' for every test."""
+    url = f"sqlite:///{tmp_path / 'bot.db'}"
+    monkeypatch.setenv("BOT_DATABASE_URL", url)
+    db.migrate(url)
+    monkeypatch.setattr(visit_form, "now", lambda: NOW)
+    with FakeCvrRegister() as register:
+        monkeypatch.setenv("CVR_API_URL", register.url)
+        monkeypatch.setenv("CVR_API_USER", register.user)
+        monkeypatch.setenv("CVR_API_PASSWORD", register.password)
+        monkeypatch.setenv("CVR_API_RETRIES", "0")
+        cvr.default_client.cache_clear()
+        yield register
+    cvr.default_client.cache_clear()
+
+
+def validate(slot: str, text: str, intent: str = "nlu_fallback", confidence: float = 0.9,
+             slots: dict | None = None, entities: list | None = None, lang: str = "da"):
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(text, intent, language=lang, entities=entities, ranking=[(intent, confidence)])
+    tracker.slots.update(slots or {})
+    tracker.slots["requested_slot"] = slot
+    result = getattr(ValidateVisitForm(), f"validate_{slot}")(text, dispatcher, tracker, {})
+    texts = "\n".join(m.get("text") or "" for m in dispatcher.messages)
+    return result, texts, dispatcher.messages
+
+
+def test_cvr_found_in_the_register_fills_name_and_address():
+    result, text, _ = validate("company_cvr", "vores cvr er 29189374")
+    assert result["company_cvr"] == "29189374"
+    assert result["company_name"] == "KØGE KOMMUNE"
+    assert result["company_address"] == "Torvet 1, 4600 Køge"
+    assert "KØGE KOMMUNE" in text
+
+
+@pytest.mark.parametrize("answer", ["1234567", "29189375", "abc"])
+def test_invalid_cvr_is_explained_and_asked_again_without_a_request(environment, answer):
+    result, text, _ = validate("company_cvr", answer)
+    assert result["company_cvr"] is None
+    assert "CVR-nummer" in text or "kontrolciffer" in text
+    assert environment.requests == []
+
+
+def test_register_down_continues_by_asking_the_user(environment):
+    environment.mode = ERROR
+    result, text, _ = validate("company_cvr", "29189374")
+    assert result["company_cvr"] == "29189374" and "company_name" not in result
+    assert "kunne ikke slå virksomheden op" in text
+
+
+def test_no_cvr_at_hand_is_fine():
+    result, _, _ = validate("company_cvr", "ved ikke")
+    assert result["company_cvr"] == visit_form.UNKNOWN
+
+
+def test_three_failed_answers_offer_a_person():
+    failures = {}
+    for _ in range(3):
+        result, _, messages = validate("email", "min mail", slots={"form_failures": failures})
+        failures = result["form_failures"]
+    assert any(b["payload"] == "/request_human" for m in messages for b in m.get("buttons") or [])
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("anne.jensen@Example.DK", "anne.jensen@example.dk"), ("skriv til bo@firma.dk tak", "bo@firma.dk")],
+)
+def test_email(text, expected):
+    assert validate("email", text)[0]["email"] == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("20 12 34 56", "20 12 34 56"), ("+45 20123456", "20 12 34 56"), ("2012 3456", "20 12 34 56")],
+)
+def test_danish_phone_numbers(text, expected):
+    assert validate("phone", text)[0]["phone"] == expected
+
+
+@pytest.mark.parametrize("text", ["1234", "+46 70 123 45 67", "ring mig"])
+def test_not_a_danish_phone_number(text):
+    result, message, _ = validate("phone", text)
+    assert result["phone"] is None and "telefonnummer" in message
+
+
+def test_names_and_topic():
+    assert validate("contact_name", "Anne Jensen")[0]["contact_name"] == "Anne Jensen"
+    assert validate("contact_name", "anne@x.dk")[0]["contact_name"] is None
+    assert validate("company_name", "Køge Testfabrik ApS")[0]["company_name"] == "Køge Testfabrik ApS"
+    assert validate("visit_topic", "Udvidelse af produktionen")[0]["visit_topic"] == "Udvidelse af produktionen"
+
+
+def test_a_contact_question_in_the_middle_is_answered_and_the_question_stays():
+    result, text, _ = validate("email", "Hvem skal jeg kontakte om støj fra min virksomhed?", intent="ask_contact")
+    assert result == {"email": None}
+    assert "miljoe@koege.dk" in text
+
+
+def test_a_topic_question_in_the_middle_is_answered():
+    result, text, _ = validate("visit_topic", "hvad er SMV:Digital?", intent="ask_grant_smv_digital")
+    assert result == {"visit_topic": None}
+    assert "SMV:Digital" in text
+
+
+def test_a_free_slot_is_taken():
+    result, _, _ = validate("visit_time", "torsdag 26. november kl. 10.30")
+    assert result["visit_time"] == "2026-11-26T10:30"
+
+
+@pytest.mark.parametrize(
+    ("text", "reason_word"),
+    [
+        ("lørdag den 28. november kl. 10.30", "weekend"),
+        ("den 24. december kl. 10.30", "Den dag"),
+        ("den 25. december kl. 10.30", "helligdag"),
+        ("i morgen kl. 10.30", "forvejen"),
+        ("torsdag 26. november kl. 11", "faste tidspunkter"),
+    ],
+)
+def test_a_time_that_cannot_be_booked_gets_the_nearest_free_slots(text, reason_word):
+    result, _, _ = validate("visit_time", text)
+    assert result["visit_time"] is None
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(text, "nlu_fallback")
+    tracker.slots["requested_slot"] = "visit_time"
+    ActionAskVisitTime().run(dispatcher, tracker, {})
+    message = dispatcher.messages[0]
+    assert reason_word in message["text"]
+    assert len(message["buttons"]) == availability.default().suggestions
+    for button in message["buttons"]:  # each suggestion is a bookable slot the parser reads back
+        assert validate("visit_time", button["payload"])[0]["visit_time"]
+
+
+def test_the_first_time_question_offers_the_next_free_slots():
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker("20 12 34 56", "nlu_fallback")
+    tracker.slots["requested_slot"] = "visit_topic"
+    ActionAskVisitTime().run(dispatcher, tracker, {})
+    titles = [b["title"] for b in dispatcher.messages[0]["buttons"]]
+    assert titles[0] == "onsdag 25. november kl. 09.00"  # two working days after Monday 23rd
+
+
+FILLED = {"company_cvr": "29189374", "company_name": "KØGE KOMMUNE", "company_address": "Torvet 1, 4600 Køge",
+          "contact_name": "Anne Jensen", "email": "anne@example.dk", "phone": "20 12 34 56",
+          "visit_topic": "Udvidelse", "visit_time": "2026-11-26T10:30"}
+
+
+def test_summary_then_yes_confirms():
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker("x", "nlu_fallback")
+    tracker.slots.update(FILLED)
+    events = ActionAskBookingConfirmed().run(dispatcher, tracker, {})
+    text = dispatcher.messages[0]["text"]
+    assert "anne@example.dk" in text and "torsdag 26. november 2026 kl. 10.30" in text
+    assert events[0]["name"] == "summary_shown"
+    result, _, _ = validate("booking_confirmed", "ja", intent="affirm", slots=FILLED)
+    assert result["booking_confirmed"] is True
+
+
+def test_correction_clears_the_named_field():
+    result, text, _ = validate("booking_confirmed", "nej, e-mailen er forkert", intent="deny", slots=FILLED)
+    assert result["email"] is None and result["booking_confirmed"] is None
+    assert "rette" in text
+
+
+def test_no_without_a_field_asks_what_to_correct():
+    result, text, messages = validate("booking_confirmed", "nej", intent="deny", slots=FILLED)
+    assert "Hvad skal rettes" in text and len(messages[0]["buttons"]) == 6
+
+
+def test_submit_stores_the_booking_and_quotes_the_reference():
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker("ja", "affirm")
+    tracker.slots.update(FILLED | {"booking_confirmed": True})
+    events = ActionBookVisit().run(dispatcher, tracker, {})
+    booking = service.find(events[-1]["value"], "anne@example.dk")
+    assert booking.reference in dispatcher.messages[0]["text"]
+    assert booking.slot_start == dt.datetime(2026, 11, 26, 10, 30)
+
+
+def test_submit_of_a_slot_just_taken_asks_for_another_time():
+    service.book(service.VisitRequest(
+        sender_id="other", company_name="X", contact_name="Y", email="y@example.dk", phone="20 12 34 56",
+        topic="t", slot_start=dt.datetime(2026, 11, 26, 10, 30)))
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker("ja", "affirm")
+    tracker.slots.update(FILLED | {"booking_confirmed": True})
+    events = ActionBookVisit().run(dispatcher, tracker, {})
+    assert "booket af en anden" in dispatcher.messages[0]["text"]
+    assert any(e["event"] == "followup" and e["name"] == "visit_form" for e in events)
