@@ -12,9 +12,9 @@ TRAIN_FILES := $(shell find $(TRAIN_DIRS) -name '*.yml') domain.yml config.yml
 export TF_CPP_MIN_LOG_LEVEL := 2
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: run test train lint nlu-eval spacy-model lock clean
+.PHONY: run test train lint nlu-eval bench spacy-model lock clean vendor
 
-run: $(STAMP) $(MODEL)  ## start the assistant (REST + socket.io on :5005, actions on :5055)
+run: $(STAMP) $(MODEL)  ## start the assistant (REST + socket.io on :5005, actions on :5055, chat page on :8080)
 	$(PY) -m bot.cli run
 
 test: $(STAMP) $(MODEL)  ## unit + integration tests, Rasa data validation, test stories, held-out NLU check
@@ -29,6 +29,9 @@ train: $(MODEL)  ## train the model when the training data changed
 
 nlu-eval: $(STAMP) $(SPACY_MODEL)  ## compare the project's NLU pipeline with two baselines on held-out data
 	$(PY) -m bot.nlu_eval compare
+
+bench: $(STAMP) $(MODEL)  ## latency, throughput and memory as ratios to a baseline in the same run
+	$(PY) -m bot.bench
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
@@ -54,6 +57,9 @@ $(MODEL): $(STAMP) $(SPACY_MODEL) $(TRAIN_FILES)
 
 lock: $(STAMP)  ## write the resolved dependency set to requirements.lock
 	$(PY) -m pip freeze --exclude-editable > requirements.lock
+
+vendor:  ## refresh the committed front-end files (socket.io client, axe-core) from bot/web/package-lock.json
+	cd bot/web && npm ci --no-audit --no-fund && npm run vendor
 
 clean:
 	rm -rf var models .pytest_cache

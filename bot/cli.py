@@ -26,6 +26,7 @@ def _purge_quietly() -> None:
 
     try:
         retention.purge()
+        retention.purge_bot_data()
     except Exception as err:  # noqa: BLE001 - the database may not exist yet; never stop the bot
         print(f"retention purge skipped: {type(err).__name__}", file=sys.stderr)
 
@@ -45,12 +46,13 @@ def server_commands(env: dict[str, str]) -> dict[str, list[str]]:
         "action server": [python, "-m", "rasa_sdk", "--actions", "actions",
                           "--port", env["ACTION_PORT"]],
         "rasa server": [python, "-m", "rasa", "run", "--enable-api",
-                        "--auth-token", _api_token(env),
+                        # one argument: a random token may begin with "-"
+                        f"--auth-token={_api_token(env)}",
                         "--interface", env["RASA_INTERFACE"], "--port", env["RASA_PORT"],
                         "--cors", *env["RASA_CORS"].replace(",", " ").split(),
                         "--model", env["RASA_MODEL"],
                         "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
-                        "--log-file", str(VAR / "rasa.log")],
+                        "--log-file", env["RASA_LOG_FILE"]],
         "web server": [python, "-m", "bot.web.server"],
         "notification sender": [python, "-m", "bot.booking.notify"],
     }
@@ -117,7 +119,9 @@ def purge() -> int:
     from bot.store import retention
 
     deleted = retention.purge()
-    print(f"Deleted {deleted} conversation events older than {settings.retention_days()} days.")
+    rows = retention.purge_bot_data()
+    print(f"Deleted {deleted} conversation events and {rows} bookings, notifications and feedback "
+          f"older than {settings.retention_days()} days.")
     return 0
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -167,6 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     chk.add_argument("--min-macro-f1", type=float, default=0.93)
     chk.add_argument("--min-oos-recall", type=float, default=0.90)
     args = parser.parse_args(argv)
+    os.environ.setdefault("LOG_LEVEL", "WARNING")  # Rasa's debug log would echo every test text
     logging.basicConfig(level=logging.WARNING)
     if args.command == "compare":
         return compare()

@@ -40,6 +40,7 @@ DEFAULTS: dict[str, tuple[str, str]] = {
     "REDIS_DB": ("1", "Redis database number for the lock store."),
     "KNOWLEDGE_DIR": ("data/knowledge", "Folder with the sourced answers and contacts."),
     "RETENTION_DAYS": ("90", "Days conversation logs with personal data are kept before deletion."),
+    "RASA_LOG_FILE": ("var/rasa.log", "Log file of the Rasa server (no message texts at INFO level)."),
     "LOG_LEVEL": ("INFO", "Log level of the Rasa server and action server."),
     "CVR_API_URL": ("http://localhost:8070", "Base URL of Erhvervsstyrelsen's CVR system-to-system API (Elasticsearch); the default is a placeholder nothing listens on, production sets Erhvervsstyrelsen's URL."),
     "CVR_API_USER": ("", "User name for the CVR API (HTTP basic auth), issued by Erhvervsstyrelsen."),

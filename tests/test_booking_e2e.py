@@ -9,12 +9,12 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
+from bot.stack import BotStack
 from bot.store import db
 from bot.store.models import Booking
 from tests.conftest import database
 from tests.fakes.cvr_register import FakeCvrRegister
 from tests.fakes.smtp_server import SmtpServer
-from tests.stack import BotStack
 
 MAIL_WAIT = 60
 
@@ -84,6 +84,10 @@ def test_booking_is_stored_mailed_with_ics_and_can_be_cancelled(world):
         assert s.scalars(sa.select(Booking.status).where(Booking.reference == reference)).one() == "cancelled"
     _wait_for_mail(smtp, 4)
     assert any("aflyst" in m["Subject"] for m in smtp.messages)
+
+    logs = bot.log.read_text() + (bot.folder / "rasa.log").read_text()
+    for personal in ("anne.jensen@example.dk", "Anne Jensen", "20 12 34 56"):
+        assert personal not in logs, "personal data in the application logs"
 
 
 def test_afbryd_stores_nothing(world):

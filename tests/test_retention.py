@@ -49,3 +49,29 @@ def test_erase_deletes_one_conversation(tmp_path, monkeypatch):
 def test_purge_before_anything_is_stored_does_nothing(tmp_path, monkeypatch):
     monkeypatch.setenv("TRACKER_URL", f"sqlite:///{tmp_path / 'empty.db'}")
     assert retention.purge() == 0
+
+
+def test_bookings_and_feedback_are_kept_only_for_the_retention_period(db_url):
+    import datetime as dt
+
+    from bot.booking import service
+    from bot.store import db as store_db
+    from bot.store import feedback
+    from bot.store.models import Booking, Notification
+
+    def visit(day: dt.datetime, email: str) -> None:
+        service.book(service.VisitRequest(
+            sender_id=email, company_name="Firma", contact_name="Anne", email=email, phone="20 12 34 56",
+            topic="t", slot_start=day), url=db_url)
+
+    now = dt.datetime(2026, 11, 22, 12, 0)
+    visit(now - dt.timedelta(days=40), "old@example.dk")
+    visit(now - dt.timedelta(days=10), "recent@example.dk")
+    feedback.record("web-1", "svar", "up", url=db_url)
+    deleted = retention.purge_bot_data(days=30, now=now, url=db_url)
+    with store_db.session(db_url) as s:
+        emails = list(s.scalars(sa.select(Booking.email)))
+        notifications = s.scalar(sa.select(sa.func.count()).select_from(Notification))
+    assert emails == ["recent@example.dk"]
+    assert notifications == 1
+    assert deleted == 2  # the old booking and its notification; today's feedback is kept

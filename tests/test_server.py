@@ -8,7 +8,7 @@ import uuid
 import pytest
 import requests
 
-from tests.stack import BotStack
+from bot.stack import BotStack
 
 
 @pytest.fixture(scope="module")

@@ -1,11 +1,15 @@
-"""Retention and erasure of conversation logs in Rasa's SQL tracker store.
+"""Retention and erasure of personal data: conversation logs in Rasa's SQL tracker store,
+and the assistant's own bookings and feedback.
 
 Conversation logs hold personal data (names, e-mails, phone numbers, CVR numbers).
-``purge`` deletes events older than the retention period (``RETENTION_DAYS``); ``erase``
-deletes one user's whole conversation (a GDPR erasure request).
+``purge`` deletes events older than the retention period (``RETENTION_DAYS``);
+``purge_bot_data`` deletes bookings whose visit is more than that long ago (with their
+notifications) and older feedback; ``erase`` deletes one user's whole conversation (a GDPR
+erasure request).
 """
 from __future__ import annotations
 
+import datetime as dt
 import time
 
 import sqlalchemy as sa
@@ -50,3 +54,22 @@ def erase(sender_id: str, engine: sa.engine.Engine | None = None) -> int:
         return 0
     with engine.begin() as connection:
         return connection.execute(events.delete().where(events.c.sender_id == sender_id)).rowcount
+
+
+def purge_bot_data(days: int | None = None, now: dt.datetime | None = None, url: str | None = None) -> int:
+    """Delete bookings whose visit was more than ``days`` ago (and their notifications), and
+    feedback older than that. Returns the number of rows deleted."""
+    from bot.store import db
+    from bot.store.models import Booking, Feedback, Notification, utcnow
+
+    days = settings.retention_days() if days is None else days
+    cutoff = (now or utcnow()) - dt.timedelta(days=days)
+    with db.session(url) as s:
+        old = sa.select(Booking.id).where(Booking.slot_start < cutoff)
+        plain = {"synchronize_session": False}  # bulk deletes: no objects loaded in this session
+        deleted = s.execute(sa.delete(Notification).where(Notification.booking_id.in_(old)),
+                            execution_options=plain).rowcount
+        deleted += s.execute(sa.delete(Booking).where(Booking.slot_start < cutoff), execution_options=plain).rowcount
+        deleted += s.execute(sa.delete(Feedback).where(Feedback.created_at < cutoff),
+                             execution_options=plain).rowcount
+    return deleted

@@ -18,10 +18,12 @@ SIZES = {
 @pytest.mark.parametrize("size", SIZES)
 def test_axe_finds_no_violations_with_the_widget_closed_and_open(new_page, stack, kb, size):
     page = new_page(bypass_csp=True, **SIZES[size])  # axe is injected as an inline script
-    page.goto(stack["web"] + "/")
+    page.goto(stack.web + "/")
     assert axe_violations(page) == [], "widget closed"
+    screenshot(page, f"page-{size}")
 
     page.locator(".kw-launcher").click()
+    screenshot(page, f"widget-{size}-start")
     ask(page, "Hvor meget kan man få i SMV:Grøn?")
     expect(page.locator(f'.kw-log a[href="{kb.entries["ask_grant_smv_groen"].source}"]')).to_be_visible()
     page.get_by_role("button", name="Ja, svaret var nyttigt").click()
@@ -40,13 +42,13 @@ def test_axe_finds_no_violations_with_the_widget_closed_and_open(new_page, stack
 
 def test_the_privacy_page_has_no_axe_violations(new_page, stack):
     page = new_page(bypass_csp=True)
-    page.goto(stack["web"] + "/privatliv")
+    page.goto(stack.web + "/privatliv")
     assert axe_violations(page) == []
 
 
 @pytest.mark.parametrize(("motion", "animated"), [("reduce", False), ("no-preference", True)])
 def test_typing_indicator_respects_reduced_motion(new_page, stack, motion, animated):
     page = new_page(reduced_motion=motion)
-    page.goto(stack["web"] + "/")
+    page.goto(stack.web + "/")
     name = page.evaluate("getComputedStyle(document.querySelector('.kw-dots span')).animationName")
     assert (name != "none") is animated

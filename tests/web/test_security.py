@@ -18,23 +18,23 @@ FOREIGN = "https://evil.example"
 
 def test_pages_carry_a_strict_content_security_policy(stack):
     for path in ("/", "/privatliv", "/static/widget.js", "/api/config"):
-        headers = requests.get(stack["web"] + path, timeout=10).headers
+        headers = requests.get(stack.web + path, timeout=10).headers
         csp = headers["Content-Security-Policy"]
         assert "script-src 'self'" in csp and "style-src 'self'" in csp and "unsafe-inline" not in csp
-        rasa_host = stack["rasa"].split("://")[1]
+        rasa_host = stack.rasa.split("://")[1]
         assert f"http://{rasa_host}" in csp and f"ws://{rasa_host}" in csp
         assert headers["X-Content-Type-Options"] == "nosniff"
         assert headers["Referrer-Policy"] == "no-referrer"
 
 
 def test_config_tells_the_widget_where_rasa_is(stack):
-    config = requests.get(stack["web"] + "/api/config", timeout=10).json()
-    assert config["rasa_url"] == stack["rasa"] and config["retention_days"] == 90
+    config = requests.get(stack.web + "/api/config", timeout=10).json()
+    assert config["rasa_url"] == stack.rasa and config["retention_days"] == 90
     assert config["privacy_url"] == "/privatliv"
 
 
 def test_feedback_api_refuses_what_it_cannot_store(stack):
-    url = stack["web"] + "/api/feedback"
+    url = stack.web + "/api/feedback"
     good = {"sender_id": "api-" + uuid.uuid4().hex, "bot_message": "Svar", "rating": "up"}
     assert requests.post(url, json=good, timeout=10).status_code == 201
     assert requests.post(url, json={**good, "rating": "maybe"}, timeout=10).status_code == 400
@@ -43,15 +43,15 @@ def test_feedback_api_refuses_what_it_cannot_store(stack):
 
 
 def test_socketio_polling_handshake_from_a_foreign_origin_is_refused(stack):
-    url = stack["rasa"] + "/socket.io/?EIO=4&transport=polling"
+    url = stack.rasa + "/socket.io/?EIO=4&transport=polling"
     assert requests.get(url, headers={"Origin": FOREIGN}, timeout=10).status_code == 400
-    allowed = requests.get(url, headers={"Origin": stack["web"]}, timeout=10)
+    allowed = requests.get(url, headers={"Origin": stack.web}, timeout=10)
     assert allowed.status_code == 200
-    assert allowed.headers["Access-Control-Allow-Origin"] == stack["web"]  # once, not twice
+    assert allowed.headers["Access-Control-Allow-Origin"] == stack.web  # once, not twice
 
 
 def test_socketio_websocket_handshake_from_a_foreign_origin_is_refused(stack):
-    url = stack["rasa"].replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
+    url = stack.rasa.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
 
     async def handshake(origin: str) -> str:
         async with websockets.connect(url, origin=origin, open_timeout=10) as ws:
@@ -64,4 +64,4 @@ def test_socketio_websocket_handshake_from_a_foreign_origin_is_refused(stack):
     with pytest.raises(websockets.exceptions.InvalidStatusCode) as refused:
         run(FOREIGN)
     assert refused.value.status_code == 400
-    assert run(stack["web"]).startswith("0{")
+    assert run(stack.web).startswith("0{")

@@ -83,7 +83,7 @@ def test_conversation_survives_a_reload_and_can_be_restarted(page, stack, kb):
     assert session_id(page) == sender
     ask(page, GREEN_QUESTION)  # the same Rasa conversation goes on
     expect(page.locator(f'.kw-log a[href="{kb.entries["ask_grant_smv_groen"].source}"]')).to_be_visible()
-    with sqlite3.connect(stack["tracker"]) as db:
+    with sqlite3.connect(stack.tracker) as db:
         said = [row[0] for row in db.execute(
             "SELECT json_extract(data, '$.text') FROM events WHERE sender_id = ? AND type_name = 'user'",
             (sender,))]
@@ -105,7 +105,7 @@ def test_thumbs_down_is_stored_with_the_answer(page, stack):
     thumbs_down.click()
     expect(thumbs_down).to_have_attribute("aria-pressed", "true")
     expect(page.locator(".kw-rate-status")).to_have_text("Tak for din vurdering.")
-    rows = [r for r in feedback.recent(url=stack["database"]) if r.sender_id == session_id(page)]
+    rows = [r for r in feedback.recent(url=stack.database) if r.sender_id == session_id(page)]
     assert [r.rating for r in rows] == ["down"]
     assert "300.000" in rows[0].bot_message and "Læs mere:" in rows[0].bot_message
 
@@ -146,7 +146,7 @@ def test_the_bots_markdown_subset_is_built_safely(page):
 
 def test_english_interface_from_the_query(new_page, stack):
     page = new_page()
-    page.goto(stack["web"] + "/?lang=en")
+    page.goto(stack.web + "/?lang=en")
     page.get_by_role("button", name="Ask the Business Bot").click()
     expect(page.get_by_role("dialog", name="Køge Business Bot")).to_be_visible()
     expect(page.locator("section.kw")).to_have_attribute("lang", "en")
@@ -160,9 +160,9 @@ def test_english_interface_from_the_query(new_page, stack):
 
 def test_english_interface_from_the_page_language(new_page, stack):
     page = new_page()
-    page.route(stack["web"] + "/", lambda route: route.fulfill(
+    page.route(stack.web + "/", lambda route: route.fulfill(
         response=route.fetch(), body=route.fetch().text().replace('<html lang="da">', '<html lang="en">')))
-    page.goto(stack["web"] + "/")
+    page.goto(stack.web + "/")
     expect(page.get_by_role("button", name="Ask the Business Bot")).to_be_visible()
 
 
@@ -184,7 +184,7 @@ def test_unreachable_server_shows_a_danish_message_and_retry_reconnects(page):
 
 
 def test_privacy_page_tells_what_is_stored_and_for_how_long(page, stack):
-    page.goto(stack["web"] + "/privatliv")
+    page.goto(stack.web + "/privatliv")
     text = page.locator("main").inner_text()
     for needed in ("chatbot", "90 dage", "CVR-nummer", "CPR-nummer", "slettet", "Torvet 1, 4600 Køge"):
         assert needed in text, needed

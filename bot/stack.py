@@ -1,6 +1,6 @@
 """The whole assistant as ``make run`` starts it (``python -m bot.cli run``), for end-to-end
-tests: Rasa server, action server, web server and notification sender on free ports, with
-their databases in a temporary folder unless the test gives other URLs."""
+tests and benchmarks: Rasa server, action server, web server and notification sender on free
+ports, with their databases in a given folder unless other URLs are given."""
 from __future__ import annotations
 
 import os
@@ -14,7 +14,8 @@ from pathlib import Path
 
 import requests
 
-ROOT = Path(__file__).resolve().parent.parent
+from bot.settings import ROOT
+
 MODEL = ROOT / "models" / "koege.tar.gz"
 START_TIMEOUT = 300
 
@@ -36,7 +37,8 @@ class BotStack:
     """``with BotStack(tmp_path, SMTP_PORT=...) as bot: bot.say("Hej")``"""
 
     def __init__(self, folder: Path, **settings: str) -> None:
-        assert MODEL.exists(), "train the model first: make train"
+        if not MODEL.exists():
+            raise FileNotFoundError("train the model first: make train")
         self.folder = folder
         self.rasa_port, self.action_port, self.web_port = free_port(), free_port(), free_port()
         self.rasa = f"http://localhost:{self.rasa_port}"
@@ -53,6 +55,7 @@ class BotStack:
             "RASA_MODEL": str(MODEL),
             "RASA_PUBLIC_URL": self.rasa,
             "RASA_CORS": self.web,
+            "RASA_LOG_FILE": str(folder / "rasa.log"),
             **settings,
         }
         self.database = self.env["BOT_DATABASE_URL"]
@@ -67,8 +70,9 @@ class BotStack:
                   f"http://127.0.0.1:{self.web_port}/api/config"]
         deadline = time.time() + START_TIMEOUT
         while not all(_up(url) for url in checks):
-            assert self.process.poll() is None, self.log.read_text()[-5000:]
-            assert time.time() < deadline, "the servers did not start:\n" + self.log.read_text()[-5000:]
+            if self.process.poll() is not None or time.time() > deadline:
+                self.__exit__()
+                raise RuntimeError("the servers did not start:\n" + self.log.read_text()[-5000:])
             time.sleep(2)
         return self
 
