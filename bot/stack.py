@@ -29,7 +29,7 @@ def free_port() -> int:
 def _up(url: str) -> bool:
     try:
         return requests.get(url, timeout=2).ok
-    except requests.ConnectionError:
+    except requests.RequestException:  # refused, or accepted but not answering yet
         return False
 
 

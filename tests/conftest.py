@@ -1,6 +1,7 @@
 """Shared fixtures: the knowledge base, and real Rasa SDK trackers for running actions."""
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -51,6 +52,7 @@ def database(kind: str, folder: Path) -> Iterator[str]:
     """A migrated, empty database of the assistant: a SQLite file in ``folder``, or a fresh
     PostgreSQL database on the local server (127.0.0.1:5432), dropped afterwards."""
     if kind == "sqlite":
+        folder.mkdir(parents=True, exist_ok=True)
         url = f"sqlite:///{folder / 'bot.db'}"
         db.migrate(url)
         yield url
@@ -75,3 +77,27 @@ def database(kind: str, folder: Path) -> Iterator[str]:
 def db_url(request, tmp_path):
     with database(request.param, tmp_path) as url:
         yield url
+
+
+ACTIONS_NOW = dt.datetime(2026, 11, 23, 9, 0)  # a Monday
+
+
+@pytest.fixture
+def action_environment(tmp_path, monkeypatch):
+    """What the booking actions need: a fresh database, a running fake CVR register (yielded)
+    and a fixed 'now' (ACTIONS_NOW)."""
+    from actions import visit_form
+    from bot import cvr
+    from tests.fakes.cvr_register import FakeCvrRegister
+
+    url = f"sqlite:///{tmp_path / 'bot.db'}"
+    monkeypatch.setenv("BOT_DATABASE_URL", url)
+    db.migrate(url)
+    monkeypatch.setattr(visit_form, "now", lambda: ACTIONS_NOW)
+    with FakeCvrRegister() as register:
+        for name, value in (("CVR_API_URL", register.url), ("CVR_API_USER", register.user),
+                            ("CVR_API_PASSWORD", register.password), ("CVR_API_RETRIES", "0")):
+            monkeypatch.setenv(name, value)
+        cvr.default_client.cache_clear()
+        yield register
+    cvr.default_client.cache_clear()

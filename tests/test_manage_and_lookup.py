@@ -6,31 +6,13 @@ import datetime as dt
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import visit_form
 from actions.company_lookup import ActionLookupCompany, ValidateCompanyLookupForm
 from actions.manage_booking import ActionManageBooking, ValidateManageBookingForm
-from bot import cvr
 from bot.booking import service
-from bot.store import db
 from tests.conftest import make_tracker
-from tests.fakes.cvr_register import ERROR, FakeCvrRegister
+from tests.fakes.cvr_register import ERROR
 
-NOW = dt.datetime(2026, 11, 23, 9, 0)
-
-
-@pytest.fixture(autouse=True)
-def environment(tmp_path, monkeypatch):
-    url = f"sqlite:///{tmp_path / 'bot.db'}"
-    monkeypatch.setenv("BOT_DATABASE_URL", url)
-    db.migrate(url)
-    monkeypatch.setattr(visit_form, "now", lambda: NOW)
-    with FakeCvrRegister() as register:
-        for name, value in (("CVR_API_URL", register.url), ("CVR_API_USER", register.user),
-                            ("CVR_API_PASSWORD", register.password), ("CVR_API_RETRIES", "0")):
-            monkeypatch.setenv(name, value)
-        cvr.default_client.cache_clear()
-        yield register
-    cvr.default_client.cache_clear()
+pytestmark = pytest.mark.usefixtures("action_environment")
 
 
 @pytest.fixture
@@ -106,8 +88,8 @@ def test_lookup_not_found():
     assert "kan ikke finde CVR-nummer 10000009" in text
 
 
-def test_lookup_when_the_register_is_down(environment):
-    environment.mode = ERROR
+def test_lookup_when_the_register_is_down(action_environment):
+    action_environment.mode = ERROR
     _, text = lookup(lookup_cvr="29189374")
     assert "lige nu" in text
 

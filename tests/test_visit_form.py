@@ -14,30 +14,11 @@ from actions.visit_form import (
     ActionBookVisit,
     ValidateVisitForm,
 )
-from bot import cvr
 from bot.booking import availability, service
-from bot.store import db
 from tests.conftest import make_tracker
-from tests.fakes.cvr_register import ERROR, FakeCvrRegister
+from tests.fakes.cvr_register import ERROR
 
-NOW = dt.datetime(2026, 11, 23, 9, 0)  # a Monday
-
-
-@pytest.fixture(autouse=True)
-def environment(tmp_path, monkeypatch):
-    """A fresh database, a running fake CVR register and a fixed 'now' for every test."""
-    url = f"sqlite:///{tmp_path / 'bot.db'}"
-    monkeypatch.setenv("BOT_DATABASE_URL", url)
-    db.migrate(url)
-    monkeypatch.setattr(visit_form, "now", lambda: NOW)
-    with FakeCvrRegister() as register:
-        monkeypatch.setenv("CVR_API_URL", register.url)
-        monkeypatch.setenv("CVR_API_USER", register.user)
-        monkeypatch.setenv("CVR_API_PASSWORD", register.password)
-        monkeypatch.setenv("CVR_API_RETRIES", "0")
-        cvr.default_client.cache_clear()
-        yield register
-    cvr.default_client.cache_clear()
+pytestmark = pytest.mark.usefixtures("action_environment")
 
 
 def validate(slot: str, text: str, intent: str = "nlu_fallback", confidence: float = 0.9,
@@ -60,15 +41,15 @@ def test_cvr_found_in_the_register_fills_name_and_address():
 
 
 @pytest.mark.parametrize("answer", ["1234567", "29189375", "abc"])
-def test_invalid_cvr_is_explained_and_asked_again_without_a_request(environment, answer):
+def test_invalid_cvr_is_explained_and_asked_again_without_a_request(action_environment, answer):
     result, text, _ = validate("company_cvr", answer)
     assert result["company_cvr"] is None
     assert "CVR-nummer" in text or "kontrolciffer" in text
-    assert environment.requests == []
+    assert action_environment.requests == []
 
 
-def test_register_down_continues_by_asking_the_user(environment):
-    environment.mode = ERROR
+def test_register_down_continues_by_asking_the_user(action_environment):
+    action_environment.mode = ERROR
     result, text, _ = validate("company_cvr", "29189374")
     assert result["company_cvr"] == "29189374" and "company_name" not in result
     assert "kunne ikke slå virksomheden op" in text
