@@ -1,11 +1,8 @@
 """Match a user's words to the unit that handles them ("who do I talk to about noise?")."""
 from __future__ import annotations
 
-from bot.knowledge import Contact, Knowledge
+from bot.knowledge import GENERAL_CONTACT, Contact, Knowledge
 from bot.nlp.keywords import count_hits
-
-#: The contact used when no unit fits.
-GENERAL_CONTACT = "koege_kommune"
 
 
 def match(text: str, kb: Knowledge, limit: int = 3) -> list[Contact]:

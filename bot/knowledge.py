@@ -17,6 +17,8 @@ import yaml
 from bot import settings
 
 LANGUAGES = ("da", "en")
+#: The municipality's general contact, used wherever a specific one is not known yet.
+GENERAL_CONTACT = "koege_kommune"
 READ_MORE = {"da": "Læs mere: {url} (kontrolleret {date})", "en": "Read more: {url} (verified {date})"}
 CONTACT_LABELS = {
     "da": {"email": "E-mail", "phone": "Telefon", "address": "Adresse", "link": "Link"},
@@ -109,10 +111,15 @@ class Knowledge:
     def answer(self, intent: str, lang: str) -> tuple[str, list[dict]]:
         """The reply text and buttons for a topic intent, in ``lang``."""
         entry = self.entries[intent]
-        parts = [entry.text[lang].strip()]
-        parts += [self.contacts[contact_id].line(lang) for contact_id in entry.contacts]
-        parts.append(READ_MORE[lang].format(url=entry.source, date=entry.verified.isoformat()))
+        contacts = [self.contacts[contact_id] for contact_id in entry.contacts]
         buttons = [self.button(intent, lang) for intent in entry.buttons]
+        if entry.missing:  # Køge has still to supply a fact: route to the municipality and a person
+            if not any(c.email or c.phone for c in contacts) and GENERAL_CONTACT in self.contacts:
+                contacts = [c for c in contacts if c.address] + [self.contacts[GENERAL_CONTACT]]
+            if "request_human" in self.labels and "request_human" not in entry.buttons:
+                buttons.append(self.button("request_human", lang))
+        parts = [entry.text[lang].strip(), *(c.line(lang) for c in contacts),
+                 READ_MORE[lang].format(url=entry.source, date=entry.verified.isoformat())]
         return "\n\n".join(parts), buttons
 
 

@@ -107,3 +107,16 @@ def test_a_button_to_an_unknown_intent_is_rejected(tmp_path):
     (tmp_path / "x.yml").write_text(yaml.safe_dump({"entries": [entry]}))
     with pytest.raises(knowledge.KnowledgeError, match="unknown intent"):
         knowledge.load(tmp_path)
+
+
+def test_an_answer_with_a_missing_fact_routes_to_the_general_contact_and_a_person(kb):
+    text, buttons = kb.answer("ask_welcome_letter", "da")  # the letter's text must come from Køge
+    assert kb.entries["ask_welcome_letter"].missing
+    assert "Torvet 1, 4600 Køge" in text
+    assert "/request_human" in [b["payload"] for b in buttons]
+
+
+def test_an_answer_without_missing_facts_has_no_extra_contact(kb):
+    text, buttons = kb.answer("ask_markedsmodningsfonden", "da")
+    assert not kb.entries["ask_markedsmodningsfonden"].missing
+    assert "/request_human" not in [b["payload"] for b in buttons]
