@@ -7,6 +7,7 @@ RASA := $(VENV)/bin/rasa
 STAMP := $(VENV)/.installed
 SPACY_MODEL := var/spacy-da/meta.json
 MODEL := models/koege.tar.gz
+CHROMIUM := /usr/bin/chromium
 TRAIN_DIRS := data/nlu data/rules data/stories
 TRAIN_FILES := $(shell find $(TRAIN_DIRS) -name '*.yml') domain.yml config.yml
 export TF_CPP_MIN_LOG_LEVEL := 2
@@ -17,7 +18,7 @@ export RASA_TELEMETRY_ENABLED := false
 run: $(STAMP) $(MODEL)  ## start the assistant (REST + socket.io on :5005, actions on :5055, chat page on :8080)
 	$(PY) -m bot.cli run
 
-test: $(STAMP) $(MODEL)  ## unit + integration tests, Rasa data validation, test stories, held-out NLU check
+test: $(STAMP) $(MODEL) $(CHROMIUM)  ## unit + integration + browser tests, Rasa data validation, test stories, held-out NLU check
 	$(PY) -m ruff check .
 	$(RASA) data validate --data $(TRAIN_DIRS) --domain domain.yml --config config.yml
 	$(PY) -m pytest
@@ -37,6 +38,11 @@ lint: $(STAMP)
 	$(PY) -m ruff check .
 
 spacy-model: $(SPACY_MODEL)
+
+# The browser tests drive Debian's Chromium (Playwright never downloads a browser here).
+$(CHROMIUM):
+	@if [ "$$(id -u)" = 0 ]; then apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
+	else echo "The browser tests need Debian's Chromium: sudo apt-get install chromium" >&2; exit 1; fi
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(PY) || $(PYTHON310) -m venv $(VENV)

@@ -69,11 +69,14 @@ class BotStack:
         checks = [f"http://127.0.0.1:{self.rasa_port}/", f"http://127.0.0.1:{self.action_port}/health",
                   f"http://127.0.0.1:{self.web_port}/api/config"]
         deadline = time.time() + START_TIMEOUT
-        while not all(_up(url) for url in checks):
-            if self.process.poll() is not None or time.time() > deadline:
-                self.__exit__()
-                raise RuntimeError("the servers did not start:\n" + self.log.read_text()[-5000:])
-            time.sleep(2)
+        try:
+            while not all(_up(url) for url in checks):
+                if self.process.poll() is not None or time.time() > deadline:
+                    raise RuntimeError("the servers did not start:\n" + self.log.read_text()[-5000:])
+                time.sleep(2)
+        except BaseException:
+            self.__exit__()  # never leave servers running behind a failed start
+            raise
         return self
 
     def stop(self) -> int:

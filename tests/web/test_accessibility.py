@@ -33,12 +33,12 @@ def test_axe_finds_no_violations_with_the_widget_closed_and_open(new_page, stack
 
     viewport = page.viewport_size
     assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"], "horizontal scrolling"
+    # only the conversation scrolls: header and footer of the chat always stay in view
+    assert page.evaluate("(p => p.scrollHeight <= p.clientHeight)(document.getElementById('kw-panel'))")
     for selector in ("#kw-input", ".kw-send", ".kw-human", ".kw-close"):
         box = page.locator(selector).bounding_box()
-        debug = page.evaluate("""() => [document.getElementById('kw-panel').scrollTop, window.scrollY,
-            document.querySelector('.kw-body').scrollTop, document.getElementById('kw-panel').getBoundingClientRect().toJSON()]""")
-        assert box and box["x"] >= 0 and box["x"] + box["width"] <= viewport["width"], (selector, box, debug)
-        assert box["y"] >= 0 and box["y"] + box["height"] <= viewport["height"], (selector, box, debug)
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= viewport["width"], selector
+        assert box["y"] >= 0 and box["y"] + box["height"] <= viewport["height"], selector
 
 
 def test_the_privacy_page_has_no_axe_violations(new_page, stack):

@@ -274,9 +274,10 @@
 
   function renderItem(item, index) {
     const isBot = item.from === "bot";
-    const time = new Date(item.time);
+    const stamp = new Date(item.time);
+    const time = isNaN(stamp) ? new Date() : stamp; // a damaged stored entry must not stop the widget
     const bubble = el("div", { className: "kw-bubble" });
-    if (isBot) appendRich(bubble, item.text);
+    if (isBot) appendRich(bubble, String(item.text));
     else bubble.textContent = item.text;
     const li = el("li", { className: "kw-msg kw-msg--" + item.from },
       el("p", { className: "kw-meta" }, el("span", { className: "kw-who", text: isBot ? t.bot : t.you }),
