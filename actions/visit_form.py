@@ -177,12 +177,14 @@ def _intent(tracker: Tracker) -> tuple[str | None, float]:
     return intent.get("name"), intent.get("confidence") or 0.0
 
 
+def looks_like_question(text: str) -> bool:
+    return text.endswith("?") or bool(QUESTION_START.match(text))
+
+
 def answered_side_question(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
     """Answers a question asked in the middle of a form; True if it did."""
-    text = _text(tracker)
     intent, confidence = _intent(tracker)
-    looks_like_question = text.endswith("?") or bool(QUESTION_START.match(text))
-    if not looks_like_question or confidence < SIDE_QUESTION_CONFIDENCE:
+    if not looks_like_question(_text(tracker)) or confidence < SIDE_QUESTION_CONFIDENCE:
         return False
     if intent == "ask_contact":
         answer_contact(dispatcher, tracker)
@@ -373,7 +375,8 @@ class ActionAskVisitTime(Action):
             avail = availability.default()
             suggestions = avail.slots(at, service.booked_slots(at))[:avail.suggestions]
             text = TEXTS[lang]["ask_time"]
-            if asked_before and not _text(tracker).startswith("/"):
+            answer = _text(tracker)
+            if asked_before and not answer.startswith("/") and not looks_like_question(answer):
                 text = f"{TEXTS[lang]['time_invalid']} {text}"
         if not suggestions:
             dispatcher.utter_message(text=TEXTS[lang]["no_slots"], buttons=[kb().button("request_human", lang)])
