@@ -16,6 +16,9 @@ from bot.nlp.language import detect
         ("tilskud til digitalisering af min forretnig", "da"),
         ("Jeg vil gerne tale med en person", "da"),
         ("hej", "da"),
+        ("next tuesday at 10", "en"),
+        ("don't know", "en"),
+        ("på torsdag kl. 10", "da"),
     ],
 )
 def test_detects_language(text, expected):

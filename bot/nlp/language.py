@@ -11,7 +11,9 @@ ENGLISH = frozenset(
     """the a an is are am was be do does did i you we our my your it this that what which who
     how where when why can could would should will there their them they to of for in on with
     and or about need want please help hello hi thanks thank company business grant grants
-    permit contact get have has any apply much many me us""".split()
+    permit contact get have has any apply much many me us next tomorrow today monday tuesday
+    wednesday thursday friday morning afternoon yes no not don know visit book booking cancel
+    move would like at""".split()
 )
 DANISH = frozenset(
     """og i jeg du vi det den der er at en et til på paa af med for om hvad hvem hvordan hvor
@@ -21,9 +23,15 @@ DANISH = frozenset(
 )
 
 
+#: Words of both languages ("i", "at", "can" …) say nothing about which one it is.
+AMBIGUOUS = ENGLISH & DANISH
+
+
 def detect(text: str) -> str | None:
     """``"en"`` or ``"da"`` when the message is clearly one of them, else None."""
-    tokens = words(text)
+    tokens = [t for t in words(text) if t not in AMBIGUOUS]
+    if not tokens:
+        return None
     english = sum(t in ENGLISH for t in tokens)
     danish = sum(t in DANISH for t in tokens) + sum(ch in text.lower() for ch in "æøå")
     if english >= 2 and english > danish:
