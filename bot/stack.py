@@ -17,7 +17,7 @@ import requests
 from bot.settings import ROOT
 
 MODEL = ROOT / "models" / "koege.tar.gz"
-START_TIMEOUT = 300
+START_TIMEOUT = 600  # seconds; the model load alone takes about a minute on 2 idle cores
 
 
 def free_port() -> int:
