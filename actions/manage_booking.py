@@ -92,7 +92,7 @@ class ValidateManageBookingForm(FormValidationAction):
             return failed(dispatcher, tracker, "manage_email", TEXTS[lang]["not_found"]) | {
                 "manage_reference": None}
         dispatcher.utter_message(text=TEXTS[lang]["found"].format(
-            company=booking.company_name, when=format_when(booking.slot_start)))
+            company=booking.company_name, when=format_when(booking.slot_start, lang)))
         return accepted(tracker, "manage_email", match.group(0))
 
     def validate_manage_choice(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
@@ -142,5 +142,5 @@ class ActionManageBooking(Action):
             dispatcher.utter_message(text=TEXTS[lang]["not_found"])
             return reset
         dispatcher.utter_message(text=TEXTS[lang]["moved"].format(
-            reference=booking.reference, when=format_when(booking.slot_start)))
+            reference=booking.reference, when=format_when(booking.slot_start, lang)))
         return reset

@@ -163,9 +163,9 @@ def now() -> dt.datetime:
     return dt.datetime.now(TZ).replace(tzinfo=None)
 
 
-def slot_label(slot: dt.datetime) -> str:
+def slot_label(slot: dt.datetime, lang: str = "da") -> str:
     """A button title that the date parser reads back: "tirsdag 24. november kl. 10.30"."""
-    return format_when(slot).replace(f" {slot.year} ", " ")
+    return format_when(slot, lang).replace(f" {slot.year} ", " ")
 
 
 def _text(tracker: Tracker) -> str:
@@ -225,8 +225,8 @@ def time_choice(text: str, at: dt.datetime) -> tuple[dt.datetime | None, availab
     return choice.slot, choice
 
 
-def slot_buttons(slots: list[dt.datetime] | tuple[dt.datetime, ...]) -> list[dict[str, str]]:
-    return [{"title": slot_label(s), "payload": slot_label(s)} for s in slots]
+def slot_buttons(slots: list[dt.datetime] | tuple[dt.datetime, ...], lang: str = "da") -> list[dict[str, str]]:
+    return [{"title": slot_label(s, lang), "payload": slot_label(s, lang)} for s in slots]
 
 
 def validate_time(slot_name: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> dict[str, Any]:
@@ -381,7 +381,7 @@ class ActionAskVisitTime(Action):
         if not suggestions:
             dispatcher.utter_message(text=TEXTS[lang]["no_slots"], buttons=[kb().button("request_human", lang)])
             return []
-        dispatcher.utter_message(text=text, buttons=slot_buttons(suggestions))
+        dispatcher.utter_message(text=text, buttons=slot_buttons(suggestions, lang))
         return []
 
 
@@ -411,7 +411,7 @@ class ActionAskBookingConfirmed(Action):
             company += f" (CVR {number})"
         if tracker.get_slot("company_address"):
             company += f", {tracker.get_slot('company_address')}"
-        when = format_when(dt.datetime.fromisoformat(tracker.get_slot("visit_time")))
+        when = format_when(dt.datetime.fromisoformat(tracker.get_slot("visit_time")), lang)
         dispatcher.utter_message(
             text=t["summary"].format(company=company, contact=tracker.get_slot("contact_name"),
                                      email=tracker.get_slot("email"), phone=tracker.get_slot("phone"),
@@ -450,7 +450,7 @@ class ActionBookVisit(Action):
             return [SlotSet("visit_time", None), SlotSet("booking_confirmed", None),
                     SlotSet("summary_shown", None), FollowupAction("visit_form")]
         notify.send_soon()
-        text = TEXTS[lang]["booked"].format(when=format_when(booking.slot_start), reference=booking.reference)
+        text = TEXTS[lang]["booked"].format(when=format_when(booking.slot_start, lang), reference=booking.reference)
         if request.send_copy:
             text += " " + TEXTS[lang]["copy"].format(email=request.email)
         dispatcher.utter_message(text=text)

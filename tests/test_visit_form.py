@@ -195,3 +195,13 @@ def test_submit_of_a_slot_just_taken_asks_for_another_time():
     events = ActionBookVisit().run(dispatcher, tracker, {})
     assert "booket af en anden" in dispatcher.messages[0]["text"]
     assert any(e["event"] == "followup" and e["name"] == "visit_form" for e in events)
+
+
+def test_english_conversations_get_english_time_buttons_that_parse_back():
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker("Expanding our warehouse", "nlu_fallback", language="en")
+    tracker.slots["requested_slot"] = "visit_topic"
+    ActionAskVisitTime().run(dispatcher, tracker, {})
+    button = dispatcher.messages[0]["buttons"][0]
+    assert button["title"] == "Wednesday 25 November at 09.00"
+    assert validate("visit_time", button["payload"], lang="en")[0]["visit_time"] == "2026-11-25T09:00"

@@ -44,11 +44,21 @@ INTRO = {
 }
 
 
-def format_when(start: dt.datetime) -> str:
-    days = ["mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lørdag", "søndag"]
-    months = ["januar", "februar", "marts", "april", "maj", "juni", "juli", "august",
-              "september", "oktober", "november", "december"]
-    return f"{days[start.weekday()]} {start.day}. {months[start.month - 1]} {start.year} kl. {start:%H.%M}"
+WHEN = {
+    "da": (["mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lørdag", "søndag"],
+           ["januar", "februar", "marts", "april", "maj", "juni", "juli", "august", "september",
+            "oktober", "november", "december"], "{day} {d}. {month} {year} kl. {time}"),
+    "en": (["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"],
+           ["January", "February", "March", "April", "May", "June", "July", "August", "September",
+            "October", "November", "December"], "{day} {d} {month} {year} at {time}"),
+}
+
+
+def format_when(start: dt.datetime, lang: str = "da") -> str:
+    """"tirsdag 24. november 2026 kl. 10.30" / "Tuesday 24 November 2026 at 10.30"."""
+    days, months, pattern = WHEN[lang]
+    return pattern.format(day=days[start.weekday()], d=start.day, month=months[start.month - 1],
+                          year=start.year, time=f"{start:%H.%M}")
 
 
 def calendar(booking: Booking, event: str) -> bytes:
