@@ -102,11 +102,8 @@ class Knowledge:
             return self.labels[intent][lang]
         raise KnowledgeError(f"no title for intent {intent!r}")
 
-    def button(self, intent: str, lang: str, entities: dict[str, str] | None = None) -> dict:
-        payload = f"/{intent}"
-        if entities:
-            payload += yaml.safe_dump(entities, default_flow_style=True).strip().replace("'", '"')
-        return {"title": self.title(intent, lang), "payload": payload}
+    def button(self, intent: str, lang: str) -> dict:
+        return {"title": self.title(intent, lang), "payload": f"/{intent}"}
 
     def answer(self, intent: str, lang: str) -> tuple[str, list[dict]]:
         """The reply text and buttons for a topic intent, in ``lang``."""
