@@ -9,7 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import language
-from actions.visit_form import CVR_MESSAGES_EN, _text, accepted, answered_side_question, failed
+from actions.visit_form import _text, accepted, answered_side_question, cvr_error, failed
 from bot import cvr
 
 TEXTS = {
@@ -53,9 +53,7 @@ class ValidateCompanyLookupForm(FormValidationAction):
         except cvr.InvalidCvr as err:
             if answered_side_question(dispatcher, tracker):
                 return {"lookup_cvr": None}
-            lang = language(tracker)
-            return failed(dispatcher, tracker, "lookup_cvr",
-                          str(err) if lang == "da" else CVR_MESSAGES_EN.get(err.reason, str(err)))
+            return failed(dispatcher, tracker, "lookup_cvr", cvr_error(err, language(tracker)))
 
 
 class ActionLookupCompany(Action):

@@ -13,6 +13,7 @@ from rasa_sdk.types import DomainDict
 from actions.common import language
 from actions.visit_form import (
     EMAIL,
+    MANAGE_SLOTS,
     ActionAskVisitTime,
     _text,
     accepted,
@@ -20,15 +21,14 @@ from actions.visit_form import (
     failed,
     validate_time,
 )
+from actions.visit_form import TEXTS as FORM_TEXTS
 from bot.booking import notify, service
 from bot.booking.notify import format_when
 
 CANCEL, CHANGE = "cancel", "change"
-MANAGE_SLOTS = ["manage_reference", "manage_email", "manage_choice", "manage_new_time", "form_failures"]
 TEXTS = {
     "da": {
         "bad_reference": "Bookingnummeret ser sådan ud: KB-2026-0042.",
-        "bad_email": "Det ligner ikke en e-mailadresse. Skriv den som fx navn@firma.dk.",
         "not_found": "Jeg kan ikke finde en aktiv booking med det bookingnummer og den e-mail. Prøv igen.",
         "found": "Jeg fandt bookingen: {company}, {when}.",
         "bad_choice": "Skriv 'aflys' for at aflyse besøget eller 'flyt' for at flytte det.",
@@ -38,7 +38,6 @@ TEXTS = {
     },
     "en": {
         "bad_reference": "The booking number looks like this: KB-2026-0042.",
-        "bad_email": "That does not look like an e-mail address. Please write it like name@company.dk.",
         "not_found": "I cannot find an active booking with that booking number and e-mail. Please try again.",
         "found": "I found the booking: {company}, {when}.",
         "bad_choice": "Write 'cancel' to cancel the visit or 'move' to move it.",
@@ -85,7 +84,7 @@ class ValidateManageBookingForm(FormValidationAction):
         if not match:
             if answered_side_question(dispatcher, tracker):
                 return {"manage_email": None}
-            return failed(dispatcher, tracker, "manage_email", TEXTS[lang]["bad_email"])
+            return failed(dispatcher, tracker, "manage_email", FORM_TEXTS[lang]["email_invalid"])
         try:
             booking = service.find(tracker.get_slot("manage_reference"), match.group(0))
         except service.BookingNotFound:
@@ -125,7 +124,7 @@ class ActionManageBooking(Action):
             domain: DomainDict) -> list[EventType]:
         lang = language(tracker)
         reference, email = tracker.get_slot("manage_reference"), tracker.get_slot("manage_email")
-        reset = [SlotSet(slot, None) for slot in MANAGE_SLOTS]
+        reset = [SlotSet(slot, None) for slot in [*MANAGE_SLOTS, "form_failures"]]
         try:
             if tracker.get_slot("manage_choice") == CANCEL:
                 booking = service.cancel(reference, email)

@@ -42,7 +42,8 @@ QUESTION_START = re.compile(
 FORM_SLOTS = ["company_cvr", "company_name", "company_address", "contact_name", "email", "phone",
               "visit_topic", "visit_time", "booking_confirmed", "send_copy", "summary_shown",
               "form_failures"]
-OTHER_FORM_SLOTS = ["manage_reference", "manage_email", "manage_choice", "manage_new_time", "lookup_cvr"]
+MANAGE_SLOTS = ["manage_reference", "manage_email", "manage_choice", "manage_new_time"]
+OTHER_FORM_SLOTS = [*MANAGE_SLOTS, "lookup_cvr"]
 #: Words that name a field when the user corrects the summary.
 FIELD_WORDS = {
     "email": ["e-mail", "email", "mail", "mailadresse", "e-mailen", "mailen"],
@@ -158,6 +159,11 @@ CVR_MESSAGES_EN = {
 }
 
 
+def cvr_error(err: cvr.InvalidCvr, lang: str) -> str:
+    """Why a CVR number is invalid, in the conversation's language."""
+    return str(err) if lang == "da" else CVR_MESSAGES_EN.get(err.reason, str(err))
+
+
 def now() -> dt.datetime:
     """The local wall-clock time in Køge (naive), as the availability rules expect."""
     return dt.datetime.now(TZ).replace(tzinfo=None)
@@ -256,8 +262,7 @@ class ValidateVisitForm(FormValidationAction):
         try:
             number = cvr.validate(cvr.find_number(text))
         except cvr.InvalidCvr as err:
-            message = str(err) if lang == "da" else CVR_MESSAGES_EN.get(err.reason, str(err))
-            return failed(dispatcher, tracker, "company_cvr", message)
+            return failed(dispatcher, tracker, "company_cvr", cvr_error(err, lang))
         try:
             company = cvr.lookup(number)
         except cvr.RegisterUnavailable:
