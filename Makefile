@@ -9,11 +9,12 @@ SPACY_MODEL := var/spacy-da/meta.json
 MODEL := models/koege.tar.gz
 CHROMIUM := /usr/bin/chromium
 TRAIN_DIRS := data/nlu data/rules data/stories
-TRAIN_FILES := $(shell find $(TRAIN_DIRS) -name '*.yml') domain.yml config.yml
+# The intent classifier also learns from the knowledge base (bot/nlp/ensemble.py).
+TRAIN_FILES := $(shell find $(TRAIN_DIRS) data/knowledge -name '*.yml') domain.yml config.yml bot/nlp/ensemble.py
 export TF_CPP_MIN_LOG_LEVEL := 2
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: run test train lint nlu-eval bench spacy-model lock clean vendor
+.PHONY: run test train lint nlu-eval nlu-cv bench spacy-model lock clean vendor
 
 run: $(STAMP) $(MODEL)  ## start the assistant (REST + socket.io on :5005, actions on :5055, chat page on :8080)
 	$(PY) -m bot.cli run
@@ -30,6 +31,9 @@ train: $(MODEL)  ## train the model when the training data changed
 
 nlu-eval: $(STAMP) $(SPACY_MODEL)  ## compare the project's NLU pipeline with two baselines on held-out data
 	$(PY) -m bot.nlu_eval compare
+
+nlu-cv: $(STAMP) $(SPACY_MODEL)  ## 5-fold cross-validation on the training data (for choosing pipeline settings)
+	$(PY) -m bot.nlu_eval cv
 
 bench: $(STAMP) $(MODEL)  ## latency, throughput and memory as ratios to a baseline in the same run
 	$(PY) -m bot.bench

@@ -1,0 +1,97 @@
+"""The intent classifier that blends DIET with a char-n-gram SVM that also reads the knowledge base."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import spacy
+from rasa.engine.graph import ExecutionContext, GraphSchema
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
+from rasa.nlu.utils.spacy_utils import SpacyModel
+from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bot.nlp import pipeline
+from bot.nlp.ensemble import CharNgramEnsembleClassifier, knowledge_sentences
+
+KNOWLEDGE = Path("data/knowledge")
+# Three topics taught with a few everyday phrasings that never mention fees or processing times.
+TRAINING = {
+    "ask_building_permit": ["jeg vil bygge en tilbygning", "hvordan søger jeg om at bygge",
+                            "byggetilladelse til en lagerhal", "må vi bygge en ny hal"],
+    "ask_business_waste": ["hvad gør vi med affaldet", "affald fra virksomheden",
+                           "hvem henter vores skrald", "regler for erhvervsaffald"],
+    "ask_signs": ["må vi sætte et skilt op", "reklameskilt på facaden", "banner ved butikken",
+                  "regler for skilte"],
+}
+# Words found only in the building-permit entry's answer ("sagsbehandlingstid", "timepris").
+KNOWLEDGE_ONLY_QUESTION = "hvor lang er sagsbehandlingstiden og hvad er timeprisen"
+
+
+@pytest.fixture(scope="module")
+def spacy_model(tmp_path_factory) -> SpacyModel:
+    out = tmp_path_factory.mktemp("spacy-da")
+    pipeline.build(out)
+    return SpacyModel(model=spacy.load(out), model_name=str(out))
+
+
+def train(tmp_path: Path, spacy_model: SpacyModel, knowledge_dir: str) -> CharNgramEnsembleClassifier:
+    config = {**CharNgramEnsembleClassifier.get_default_config(), "knowledge_dir": knowledge_dir}
+    storage = tmp_path / (knowledge_dir.replace("/", "_") or "none")
+    storage.mkdir()
+    component = CharNgramEnsembleClassifier.create(
+        config, LocalModelStorage(storage), Resource("ensemble"),
+        ExecutionContext(GraphSchema({}), "test"))
+    examples = [Message(data={TEXT: text, INTENT: intent})
+                for intent, texts in TRAINING.items() for text in texts]
+    component.train(TrainingData(training_examples=examples), spacy_model)
+    return component
+
+
+def svm_score(component: CharNgramEnsembleClassifier, text: str, intent: str) -> float:
+    scores = component.model.decision_function([f"{text} | "])[0]
+    return float(scores[list(component.model.classes_).index(intent)])
+
+
+def test_every_entry_contributes_its_titles_and_answer_sentences_in_both_languages(kb):
+    pairs = knowledge_sentences(KNOWLEDGE)
+    for entry in kb.entries.values():
+        for lang in ("da", "en"):
+            assert (entry.title[lang], entry.intent) in pairs
+    topic_pairs = [(text, intent) for text, intent in pairs if intent != "out_of_scope"]
+    assert all(text.strip() and intent in kb.entries for text, intent in topic_pairs)
+    assert len(topic_pairs) > 4 * len(kb.entries)  # titles plus several sentences per language
+
+
+def test_citizen_words_are_examples_of_out_of_scope(kb):
+    pairs = knowledge_sentences(KNOWLEDGE)
+    assert {("kørekort", "out_of_scope"), ("daginstitution", "out_of_scope")} <= set(pairs)
+    assert len([p for p in pairs if p[1] == "out_of_scope"]) == len(kb.citizen_words)
+
+
+def test_knowledge_sentences_teach_words_the_training_examples_lack(tmp_path, spacy_model):
+    with_knowledge = train(tmp_path, spacy_model, str(KNOWLEDGE))
+    without = train(tmp_path, spacy_model, "")
+    assert (svm_score(with_knowledge, KNOWLEDGE_ONLY_QUESTION, "ask_building_permit")
+            > svm_score(without, KNOWLEDGE_ONLY_QUESTION, "ask_building_permit"))
+    message = Message(data={TEXT: KNOWLEDGE_ONLY_QUESTION, INTENT_RANKING_KEY: [
+        {"name": intent, "confidence": 1 / len(TRAINING)} for intent in TRAINING]})
+    [parsed] = with_knowledge.process([message])
+    assert parsed.get(INTENT)["name"] == "ask_building_permit"
+    assert sum(r["confidence"] for r in parsed.get(INTENT_RANKING_KEY)) == pytest.approx(1.0)
+
+
+def test_only_intents_in_the_training_data_are_learnt_from_the_knowledge_base(tmp_path, spacy_model):
+    component = train(tmp_path, spacy_model, str(KNOWLEDGE))
+    assert set(component.model.classes_) == set(TRAINING)
+
+
+def test_a_changed_knowledge_file_changes_the_fingerprint(tmp_path):
+    (tmp_path / "grants.yml").write_text("entries: []\n")
+    config = {"knowledge_dir": str(tmp_path)}
+    before = CharNgramEnsembleClassifier.fingerprint_addon(config)
+    (tmp_path / "grants.yml").write_text("entries: []\n# changed\n")
+    assert CharNgramEnsembleClassifier.fingerprint_addon(config) != before
+    assert CharNgramEnsembleClassifier.fingerprint_addon({"knowledge_dir": ""}) is None
