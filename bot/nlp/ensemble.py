@@ -47,8 +47,6 @@ from bot.nlp.normalize import fold
 logger = logging.getLogger(__name__)
 MODEL_FILE = "char_ngram_model.joblib"
 OUT_OF_SCOPE = "out_of_scope"
-
-
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
@@ -92,7 +90,7 @@ class CharNgramEnsembleClassifier(GraphComponent, IntentClassifier):
             "min_ngram": 2,
             "max_ngram": 5,
             "C": 1.0,             # inverse regularisation of the SVM
-            "knowledge_dir": "data/knowledge",  # entries whose sentences are extra examples; "" for none
+            "knowledge_dir": "data/knowledge",  # entry sentences and citizen words as examples; "" for none
         }
 
     @classmethod
@@ -150,6 +148,7 @@ class CharNgramEnsembleClassifier(GraphComponent, IntentClassifier):
         return cls(config, model_storage, resource, model)
 
     def process(self, messages: list[Message], model: SpacyModel | None = None) -> list[Message]:
+        """Blend the SVM's and DIET's rankings (``model`` is passed by Rasa's graph, unused here)."""
         if self.model is None:
             return messages
         weight = self.config["weight"]
