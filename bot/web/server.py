@@ -3,9 +3,10 @@
 Listens on ``WEB_INTERFACE``:``WEB_PORT`` and serves
 
 - ``GET /``: a demo page (Køge Kommune – Erhverv) with the widget on it;
-- ``GET /privatliv``: the privacy notice, with ``RETENTION_DAYS`` filled in;
+- ``GET /privatliv`` and ``GET /privacy``: the privacy notice in Danish and in English, with
+  ``RETENTION_DAYS`` filled in;
 - ``GET /api/config``: what the widget needs to know: the Rasa server's URL as browsers
-  reach it (``RASA_PUBLIC_URL``), the retention period and the privacy page's address;
+  reach it (``RASA_PUBLIC_URL``), the retention period and the privacy pages' addresses;
 - ``POST /api/feedback``: a thumbs up/down on an answer, stored by ``bot.store.feedback``;
 - ``/static/``: widget.js, widget.css and the vendored socket.io client.
 
@@ -72,8 +73,16 @@ async def index(_: web.Request) -> web.Response:
     return _page("index.html")
 
 
+def _privacy_page(name: str) -> web.Response:
+    return _page(name, retention_days=str(settings.retention_days()))
+
+
 async def privacy(_: web.Request) -> web.Response:
-    return _page("privatliv.html", retention_days=str(settings.retention_days()))
+    return _privacy_page("privatliv.html")
+
+
+async def privacy_en(_: web.Request) -> web.Response:
+    return _privacy_page("privacy.html")
 
 
 async def config(request: web.Request) -> web.Response:
@@ -82,6 +91,7 @@ async def config(request: web.Request) -> web.Response:
         "socketio_path": "/socket.io",
         "retention_days": settings.retention_days(),
         "privacy_url": "/privatliv",
+        "privacy_url_en": "/privacy",
     }, headers={"Cache-Control": "no-store"})
 
 
@@ -115,6 +125,7 @@ def create_app(rasa_url: str | None = None) -> web.Application:
     app.on_response_prepare.append(_security_headers)
     app.router.add_get("/", index)
     app.router.add_get("/privatliv", privacy)
+    app.router.add_get("/privacy", privacy_en)
     app.router.add_get("/api/config", config)
     app.router.add_post("/api/feedback", post_feedback)
     app.router.add_static("/static/", STATIC)

@@ -41,9 +41,10 @@ def test_axe_finds_no_violations_with_the_widget_closed_and_open(new_page, stack
         assert box["y"] >= 0 and box["y"] + box["height"] <= viewport["height"], selector
 
 
-def test_the_privacy_page_has_no_axe_violations(new_page, stack):
+@pytest.mark.parametrize("path", ["/privatliv", "/privacy"])
+def test_the_privacy_pages_have_no_axe_violations(new_page, stack, path):
     page = new_page(bypass_csp=True)
-    page.goto(stack.web + "/privatliv")
+    page.goto(stack.web + path)
     assert axe_violations(page) == []
 
 

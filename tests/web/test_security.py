@@ -17,7 +17,7 @@ FOREIGN = "https://evil.example"
 
 
 def test_pages_carry_a_strict_content_security_policy(stack):
-    for path in ("/", "/privatliv", "/static/widget.js", "/api/config"):
+    for path in ("/", "/privatliv", "/privacy", "/static/widget.js", "/api/config"):
         headers = requests.get(stack.web + path, timeout=10).headers
         csp = headers["Content-Security-Policy"]
         assert "script-src 'self'" in csp and "style-src 'self'" in csp and "unsafe-inline" not in csp
@@ -30,7 +30,7 @@ def test_pages_carry_a_strict_content_security_policy(stack):
 def test_config_tells_the_widget_where_rasa_is(stack):
     config = requests.get(stack.web + "/api/config", timeout=10).json()
     assert config["rasa_url"] == stack.rasa and config["retention_days"] == 90
-    assert config["privacy_url"] == "/privatliv"
+    assert config["privacy_url"] == "/privatliv" and config["privacy_url_en"] == "/privacy"
 
 
 def test_feedback_api_refuses_what_it_cannot_store(stack):

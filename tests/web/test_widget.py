@@ -151,6 +151,7 @@ def test_english_interface_from_the_query(new_page, stack):
     expect(page.get_by_role("dialog", name="Køge Business Bot")).to_be_visible()
     expect(page.locator("section.kw")).to_have_attribute("lang", "en")
     expect(page.locator(".kw-notice")).to_contain_text("stored for 90 days")
+    expect(page.locator(".kw-notice").get_by_role("link")).to_have_attribute("href", re.compile(r"/privacy$"))
     expect(page.get_by_label("Type your message")).to_be_focused()
     expect(page.get_by_role("button", name="Talk to a person")).to_be_visible()
     ask(page, "What grants are there for green transition?")
@@ -188,3 +189,15 @@ def test_privacy_page_tells_what_is_stored_and_for_how_long(page, stack):
     text = page.locator("main").inner_text()
     for needed in ("chatbot", "90 dage", "CVR-nummer", "CPR-nummer", "slettet", "Torvet 1, 4600 Køge"):
         assert needed in text, needed
+
+
+def test_english_privacy_page_says_the_same_and_links_both_ways(page, stack):
+    page.goto(stack.web + "/privacy")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    text = page.locator("main").inner_text()
+    for needed in ("chatbot", "90 days", "CVR number", "CPR number", "deleted", "Torvet 1, 4600 Køge"):
+        assert needed in text, needed
+    page.get_by_role("link", name="Læs på dansk").click()
+    expect(page).to_have_url(re.compile(r"/privatliv$"))
+    page.get_by_role("link", name="Read in English").click()
+    expect(page).to_have_url(re.compile(r"/privacy$"))

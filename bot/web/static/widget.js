@@ -265,7 +265,8 @@
 
   function renderNotice() {
     const days = config && config.retention_days;
-    const privacyUrl = new URL((config && config.privacy_url) || "/privatliv", serverBase).href;
+    const configured = config && (lang === "en" ? config.privacy_url_en : config.privacy_url);
+    const privacyUrl = new URL(configured || (lang === "en" ? "/privacy" : "/privatliv"), serverBase).href;
     ui.notice.replaceChildren(
       el("p", { text: t.notice }),
       el("p", { text: days ? t.stored(days) : t.storedUnknown }),
