@@ -16,7 +16,7 @@ DEFAULTS: dict[str, tuple[str, str]] = {
     "RASA_PORT": ("5005", "Port of the Rasa server (REST, socket.io and HTTP API)."),
     "RASA_WORKERS": ("1", "Number of Rasa Sanic workers (more than 1 needs a Redis lock store)."),
     "RASA_INTERFACE": ("127.0.0.1", "Network interface the Rasa server listens on (0.0.0.0 for all)."),
-    "RASA_CORS": ("http://localhost:8080 http://127.0.0.1:8080", "Origins (separated by spaces) of the web pages allowed to use the Rasa server from a browser, incl. the chat widget's socket.io; * allows every origin."),
+    "RASA_CORS": ("http://localhost:8080 http://127.0.0.1:8080", "Origins (separated by spaces) of the web pages allowed to use the Rasa server from a browser, incl. the chat widget's socket.io and the web server's /api/*; * allows every origin."),
     "RASA_API_TOKEN": ("", "Token for Rasa's HTTP API (conversation logs); empty: a random one per start, written to var/api-token."),
     "RASA_MODEL": ("models/koege.tar.gz", "The trained model the server loads."),
     "WEB_PORT": ("8080", "Port of the web server: the chat widget, its demo page and the privacy page."),

@@ -36,7 +36,8 @@ def _up(url: str) -> bool:
 class BotStack:
     """``with BotStack(tmp_path, SMTP_PORT=...) as bot: bot.say("Hej")``"""
 
-    def __init__(self, folder: Path, **settings: str) -> None:
+    def __init__(self, folder: Path, origins: tuple[str, ...] = (), **settings: str) -> None:
+        """``origins``: pages on other sites that embed the widget (added to ``RASA_CORS``)."""
         if not MODEL.exists():
             raise FileNotFoundError("train the model first: make train")
         self.folder = folder
@@ -54,7 +55,7 @@ class BotStack:
             "BOT_DATABASE_URL": f"sqlite:///{folder / 'bot.db'}",
             "RASA_MODEL": str(MODEL),
             "RASA_PUBLIC_URL": self.rasa,
-            "RASA_CORS": self.web,
+            "RASA_CORS": " ".join([self.web, *origins]),
             "RASA_LOG_FILE": str(folder / "rasa.log"),
             **settings,
         }

@@ -10,6 +10,9 @@ Listens on ``WEB_INTERFACE``:``WEB_PORT`` and serves
 - ``POST /api/feedback``: a thumbs up/down on an answer, stored by ``bot.store.feedback``;
 - ``/static/``: widget.js, widget.css and the vendored socket.io client.
 
+A page on another site that embeds the widget may call ``/api/*`` if its origin is listed in
+``RASA_CORS`` (the same list that lets it reach Rasa's socket.io).
+
 Every response carries a strict Content-Security-Policy (scripts and styles only from files
 of this server, connections only to this server and the Rasa server), ``nosniff`` and a
 no-referrer policy. The conversation itself goes from the browser straight to Rasa's socket.io.
@@ -32,6 +35,7 @@ HERE = Path(__file__).resolve().parent
 STATIC = HERE / "static"
 PAGES = HERE / "pages"
 MAX_BODY = 16 * 1024  # a feedback request is small; refuse anything bigger
+API = "/api/"
 
 
 def rasa_origins(rasa_url: str) -> list[str]:
@@ -52,6 +56,35 @@ def content_security_policy(rasa_url: str) -> str:
         "form-action 'self'",
         "frame-ancestors 'none'",
     ])
+
+
+def _allowed_origin(request: web.Request) -> str | None:
+    """The request's ``Origin`` if it may use ``/api/*`` (it is listed in ``RASA_CORS``)."""
+    origin = request.headers.get("Origin")
+    allowed = request.app["cors_origins"]
+    if origin and request.path.startswith(API) and ("*" in allowed or origin in allowed):
+        return origin
+    return None
+
+
+@web.middleware
+async def _cors(request: web.Request, handler) -> web.StreamResponse:
+    """Lets the widget embedded on another site (an origin in ``RASA_CORS``) use ``/api/*``."""
+    origin = _allowed_origin(request)
+    if request.method == "OPTIONS" and request.path.startswith(API):  # a browser's preflight
+        if origin is None:
+            return web.Response(status=403, text="origin not allowed")
+        response = web.Response(status=204, headers={
+            "Access-Control-Allow-Methods": "GET, POST",
+            "Access-Control-Allow-Headers": "Content-Type",
+            "Access-Control-Max-Age": "600",
+        })
+    else:
+        response = await handler(request)
+    if origin:
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Vary"] = "Origin"
+    return response
 
 
 async def _security_headers(request: web.Request, response: web.StreamResponse) -> None:
@@ -119,7 +152,8 @@ async def post_feedback(request: web.Request) -> web.Response:
 
 
 def create_app(rasa_url: str | None = None) -> web.Application:
-    app = web.Application(client_max_size=MAX_BODY)
+    app = web.Application(client_max_size=MAX_BODY, middlewares=[_cors])
+    app["cors_origins"] = settings.cors_origins()
     app["rasa_url"] = (rasa_url or settings.get("RASA_PUBLIC_URL")).rstrip("/")
     app["csp"] = content_security_policy(app["rasa_url"])
     app.on_response_prepare.append(_security_headers)

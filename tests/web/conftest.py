@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from bot.stack import BotStack
+from bot.stack import BotStack, free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -23,9 +23,15 @@ expect.set_options(timeout=30_000)  # an answer takes the assistant a moment
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory) -> Iterator[BotStack]:
+def embed_origin() -> str:
+    """Another site (a free port on 127.0.0.1) that embeds the widget; listed in ``RASA_CORS``."""
+    return f"http://127.0.0.1:{free_port()}"
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory, embed_origin: str) -> Iterator[BotStack]:
     """The running assistant; the page is at ``stack.web``, Rasa at ``stack.rasa``."""
-    with BotStack(tmp_path_factory.mktemp("web-stack")) as running:
+    with BotStack(tmp_path_factory.mktemp("web-stack"), origins=(embed_origin,)) as running:
         yield running
 
 

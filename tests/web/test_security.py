@@ -33,6 +33,24 @@ def test_config_tells_the_widget_where_rasa_is(stack):
     assert config["privacy_url"] == "/privatliv" and config["privacy_url_en"] == "/privacy"
 
 
+def test_api_answers_cross_origin_only_to_listed_origins(stack, embed_origin):
+    preflight = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"}
+    allowed = requests.options(stack.web + "/api/feedback", timeout=10,
+                               headers={"Origin": embed_origin, **preflight})
+    assert allowed.status_code == 204
+    assert allowed.headers["Access-Control-Allow-Origin"] == embed_origin
+    assert "POST" in allowed.headers["Access-Control-Allow-Methods"]
+    foreign = requests.options(stack.web + "/api/feedback", timeout=10, headers={"Origin": FOREIGN, **preflight})
+    assert foreign.status_code == 403 and "Access-Control-Allow-Origin" not in foreign.headers
+
+    config = requests.get(stack.web + "/api/config", headers={"Origin": embed_origin}, timeout=10)
+    assert config.headers["Access-Control-Allow-Origin"] == embed_origin and config.headers["Vary"] == "Origin"
+    assert "Access-Control-Allow-Origin" not in requests.get(
+        stack.web + "/api/config", headers={"Origin": FOREIGN}, timeout=10).headers
+    assert "Access-Control-Allow-Origin" not in requests.get(  # pages are not shared cross-origin
+        stack.web + "/privatliv", headers={"Origin": embed_origin}, timeout=10).headers
+
+
 def test_feedback_api_refuses_what_it_cannot_store(stack):
     url = stack.web + "/api/feedback"
     good = {"sender_id": "api-" + uuid.uuid4().hex, "bot_message": "Svar", "rating": "up"}
