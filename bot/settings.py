@@ -16,14 +16,14 @@ DEFAULTS: dict[str, tuple[str, str]] = {
     "RASA_PORT": ("5005", "Port of the Rasa server (REST, socket.io and HTTP API)."),
     "RASA_WORKERS": ("1", "Number of Rasa Sanic workers (more than 1 needs a Redis lock store)."),
     "RASA_INTERFACE": ("127.0.0.1", "Network interface the Rasa server listens on (0.0.0.0 for all)."),
-    "RASA_CORS": ("http://localhost:8080 http://127.0.0.1:8080", "Origins (separated by spaces) of the web pages allowed to use the Rasa server from a browser, incl. the chat widget's socket.io and the web server's /api/*; * allows every origin."),
+    "RASA_CORS": ("http://localhost:8080 http://127.0.0.1:8080", "Origins (separated by spaces) of the web pages allowed to use the Rasa server from a browser, incl. the chat widget's socket.io and the web server's /api/*; * allows every origin. Unset, it follows WEB_PORT."),
     "RASA_API_TOKEN": ("", "Token for Rasa's HTTP API (conversation logs); empty: a random one per start, written to var/api-token."),
     "RASA_MODEL": ("models/koege.tar.gz", "The trained model the server loads."),
     "WEB_PORT": ("8080", "Port of the web server: the chat widget, its demo page and the privacy page."),
     "WEB_INTERFACE": ("127.0.0.1", "Network interface the web server listens on (0.0.0.0 for all)."),
-    "RASA_PUBLIC_URL": ("http://localhost:5005", "The Rasa server's URL as browsers reach it; the widget connects to its socket.io there."),
+    "RASA_PUBLIC_URL": ("http://localhost:5005", "The Rasa server's URL as browsers reach it; the widget connects to its socket.io there. Unset, it follows RASA_PORT."),
     "ACTION_PORT": ("5055", "Port of the action server."),
-    "ACTION_SERVER_URL": ("http://localhost:5055/webhook", "Where Rasa calls the action server."),
+    "ACTION_SERVER_URL": ("http://localhost:5055/webhook", "Where Rasa calls the action server. Unset, it follows ACTION_PORT."),
     "TRACKER_URL": ("sqlite:///var/tracker.db", "SQLAlchemy URL of the conversation tracker store, e.g. postgresql://user:password@host:5432/rasa."),
     "BOT_DATABASE_URL": ("sqlite:///var/bot.db", "SQLAlchemy URL of the assistant's own data: bookings, notifications, feedback."),
     "STAFF_EMAIL": ("erhvervsservice@localhost", "Where booking notifications go (the business service's mailbox)."),
@@ -51,17 +51,28 @@ DEFAULTS: dict[str, tuple[str, str]] = {
 }
 
 
+#: Defaults that follow the port settings, so that changing a port needs no second change.
+#: (The values in DEFAULTS are what they come to with the default ports.)
+DERIVED = {
+    "RASA_CORS": lambda: "http://localhost:{0} http://127.0.0.1:{0}".format(get("WEB_PORT")),
+    "RASA_PUBLIC_URL": lambda: f"http://localhost:{get('RASA_PORT')}",
+    "ACTION_SERVER_URL": lambda: f"http://localhost:{get('ACTION_PORT')}/webhook",
+}
+
+
 def get(name: str) -> str:
     """The value of setting ``name``: the environment's, else the embedded default."""
     default, _ = DEFAULTS[name]
-    return os.environ.get(name, default)
+    if name in os.environ:
+        return os.environ[name]
+    return DERIVED[name]() if name in DERIVED else default
 
 
 def environment() -> dict[str, str]:
     """A copy of ``os.environ`` with every setting filled in (for child processes)."""
     env = dict(os.environ)
-    for name, (default, _) in DEFAULTS.items():
-        env.setdefault(name, default)
+    for name in DEFAULTS:
+        env.setdefault(name, get(name))
     return env
 
 
