@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from bot import settings
+from bot import knowledge, settings
 from bot.store import db, feedback
 
 HERE = Path(__file__).resolve().parent
@@ -98,7 +98,9 @@ async def _security_headers(request: web.Request, response: web.StreamResponse) 
 
 
 def _page(name: str, **values: str) -> web.Response:
-    text = Template((PAGES / name).read_text(encoding="utf-8")).substitute(values)
+    """A page from ``pages/`` with ``$address`` (the municipality's, from contacts.yml) and ``values``."""
+    address = knowledge.default().contacts[knowledge.GENERAL_CONTACT].address
+    text = Template((PAGES / name).read_text(encoding="utf-8")).substitute(values, address=address)
     return web.Response(text=text, content_type="text/html", charset="utf-8")
 
 
