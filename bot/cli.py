@@ -25,8 +25,7 @@ def _purge_quietly() -> None:
     from bot.store import retention
 
     try:
-        retention.purge()
-        retention.purge_bot_data()
+        retention.purge_expired()
     except Exception as err:  # noqa: BLE001 - the database may not exist yet; never stop the bot
         print(f"retention purge skipped: {type(err).__name__}", file=sys.stderr)
 
@@ -118,8 +117,7 @@ def run() -> int:
 def purge() -> int:
     from bot.store import retention
 
-    deleted = retention.purge()
-    rows = retention.purge_bot_data()
+    deleted, rows = retention.purge_expired()
     print(f"Deleted {deleted} conversation events and {rows} bookings, notifications and feedback "
           f"older than {settings.retention_days()} days.")
     return 0

@@ -73,3 +73,9 @@ def purge_bot_data(days: int | None = None, now: dt.datetime | None = None, url:
         deleted += s.execute(sa.delete(Feedback).where(Feedback.created_at < cutoff),
                              execution_options=plain).rowcount
     return deleted
+
+
+def purge_expired() -> tuple[int, int]:
+    """Everything past the retention period: (conversation events, rows of the assistant's own
+    data). The periodic purge of ``make run`` and the ``purge`` command both call this."""
+    return purge(), purge_bot_data()
