@@ -25,18 +25,18 @@ test: $(STAMP) $(MODEL) $(CHROMIUM)  ## unit + integration + browser tests, Rasa
 	$(PY) -m pytest
 	$(RASA) test core --model $(MODEL) --stories tests/stories --endpoints endpoints.yml \
 		--fail-on-prediction-errors --out var/results/core
-	$(PY) -m bot.nlu_eval check --model $(MODEL)
+	$(PY) -m bot.dev.nlu_eval check --model $(MODEL)
 
 train: $(MODEL)  ## train the model when the training data changed
 
-nlu-eval: $(STAMP) $(SPACY_MODEL)  ## compare the project's NLU pipeline with two baselines on held-out data
-	$(PY) -m bot.nlu_eval compare
+nlu-eval: $(STAMP) $(SPACY_MODEL)  ## the project's NLU pipeline against two baselines on each held-out set (fails unless ahead on each)
+	$(PY) -m bot.dev.nlu_eval compare
 
-nlu-cv: $(STAMP) $(SPACY_MODEL)  ## 5-fold cross-validation on the training data (for choosing pipeline settings)
-	$(PY) -m bot.nlu_eval cv
+nlu-cv: $(STAMP) $(SPACY_MODEL)  ## nested cross-validation on the training data: the blend's settings chosen by inner folds
+	$(PY) -m bot.dev.nlu_eval cv
 
 bench: $(STAMP) $(MODEL)  ## latency, throughput and memory as ratios to a baseline in the same run
-	$(PY) -m bot.bench
+	$(PY) -m bot.dev.bench
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

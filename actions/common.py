@@ -6,6 +6,8 @@ from rasa_sdk import Tracker
 from bot import knowledge
 
 DEFAULT_LANGUAGE = "da"
+#: The response that offers a person (with the "Tal med en medarbejder" button).
+ASK_HUMAN = "utter_offer_human"
 
 
 def language(tracker: Tracker) -> str:

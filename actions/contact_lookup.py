@@ -10,19 +10,6 @@ from actions.common import kb, language
 from bot import contacts
 from bot.knowledge import Contact
 
-TEXTS = {
-    "da": {
-        "several": "Det kan være flere steder. Hvilket område drejer det sig om?",
-        "none": "Jeg kunne ikke finde en bestemt enhed til det. Her er kommunens generelle kontakt:",
-        "choose": "Hvilket område vil du have kontaktoplysninger på?",
-    },
-    "en": {
-        "several": "Several units could fit. Which area is it about?",
-        "none": "I could not find a specific unit for that. Here is the municipality's general contact:",
-        "choose": "Which area do you need contact details for?",
-    },
-}
-
 
 def _buttons(units: list[Contact], lang: str) -> list[dict[str, str]]:
     return [
@@ -52,17 +39,15 @@ def answer_contact(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
         found = [knowledge.contacts[chosen]]
     elif text.startswith("/"):  # the menu button: no topic given yet
         units = [c for c in knowledge.contacts.values() if c.keywords]
-        dispatcher.utter_message(text=TEXTS[lang]["choose"], buttons=_buttons(units, lang))
+        dispatcher.utter_message(response="utter_contact_choose", buttons=_buttons(units, lang))
         return
     else:
         found = contacts.match(text, knowledge)
     if len(found) == 1:
-        dispatcher.utter_message(text=found[0].card(lang))
+        dispatcher.utter_message(text=found[0].card(lang), kind="answer")
     elif found:
-        dispatcher.utter_message(text=TEXTS[lang]["several"], buttons=_buttons(found, lang))
+        dispatcher.utter_message(response="utter_contact_several", buttons=_buttons(found, lang))
     else:
         general = contacts.general(knowledge)
-        dispatcher.utter_message(
-            text=f"{TEXTS[lang]['none']}\n\n{general.card(lang)}",
-            buttons=[knowledge.button("request_human", lang)],
-        )
+        dispatcher.utter_message(response="utter_contact_none", card=general.card(lang), kind="answer",
+                                 buttons=[knowledge.button("request_human", lang)])

@@ -16,7 +16,7 @@ def answer_topic(dispatcher: CollectingDispatcher, intent: str | None, lang: str
     if intent not in knowledge.entries:
         return False
     text, buttons = knowledge.answer(intent, lang)
-    dispatcher.utter_message(text=text, buttons=buttons)
+    dispatcher.utter_message(text=text, buttons=buttons, kind="answer")
     return True
 
 

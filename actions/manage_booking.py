@@ -1,58 +1,52 @@
-"""Changing or cancelling a booked company visit, by booking number + the e-mail used."""
+"""Changing or cancelling a booked company visit, by booking number + the e-mail used.
+
+Look-ups of a reference + e-mail are limited per conversation (``MAX_LOOKUPS`` an hour, right
+or wrong), so references cannot be tried one after another; the references are also random.
+"""
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import re
 from typing import Any
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import language
-from actions.visit_form import (
-    EMAIL,
-    MANAGE_SLOTS,
-    ActionAskVisitTime,
-    _text,
-    accepted,
-    answered_side_question,
-    failed,
-    validate_time,
-)
-from actions.visit_form import TEXTS as FORM_TEXTS
+from actions.forms import FormValidation, Rejected, accept, fail, form_slots, message_text, reset
+from actions.visit_form import ActionAskVisitTime, find_email, validate_time
+from bot import limits
 from bot.booking import notify, service
-from bot.booking.notify import format_when
+from bot.wording import format_when
 
+FORM = "manage_booking_form"
 CANCEL, CHANGE = "cancel", "change"
-TEXTS = {
-    "da": {
-        "bad_reference": "Bookingnummeret ser sådan ud: KB-2026-0042.",
-        "not_found": "Jeg kan ikke finde en aktiv booking med det bookingnummer og den e-mail. Prøv igen.",
-        "found": "Jeg fandt bookingen: {company}, {when}.",
-        "bad_choice": "Skriv 'aflys' for at aflyse besøget eller 'flyt' for at flytte det.",
-        "cancelled": "Besøget {reference} er aflyst. Erhvervsservicen har fået besked.",
-        "moved": "Besøget {reference} er flyttet til {when}. Erhvervsservicen har fået besked.",
-        "taken": "Tidspunktet er desværre lige blevet booket af en anden. Vælg et andet tidspunkt.",
-    },
-    "en": {
-        "bad_reference": "The booking number looks like this: KB-2026-0042.",
-        "not_found": "I cannot find an active booking with that booking number and e-mail. Please try again.",
-        "found": "I found the booking: {company}, {when}.",
-        "bad_choice": "Write 'cancel' to cancel the visit or 'move' to move it.",
-        "cancelled": "The visit {reference} is cancelled. The business service has been notified.",
-        "moved": "The visit {reference} has been moved to {when}. The business service has been notified.",
-        "taken": "Sorry, that time has just been booked by someone else. Please choose another time.",
-    },
-}
+MAX_LOOKUPS = 5  # reference + e-mail look-ups per conversation and hour
 CANCEL_WORDS = re.compile(r"aflys|annuller|slet|cancel|afbud", re.IGNORECASE)
 CHANGE_WORDS = re.compile(r"flyt|ændr|aendr|ombook|andet tidspunkt|anden dag|move|change|reschedule", re.IGNORECASE)
 
 
-class ValidateManageBookingForm(FormValidationAction):
-    def name(self) -> str:
-        return "validate_manage_booking_form"
+def parse_reference(text: str, tracker: Tracker, dispatcher: CollectingDispatcher) -> dict[str, Any]:
+    reference = service.parse_reference(text)
+    if not reference:
+        raise Rejected("utter_manage_bad_reference")
+    return {"manage_reference": reference}
+
+
+def parse_choice(text: str, tracker: Tracker, dispatcher: CollectingDispatcher) -> dict[str, Any]:
+    text = text[:300]
+    if CANCEL_WORDS.search(text):
+        return {"manage_choice": CANCEL}
+    if CHANGE_WORDS.search(text):
+        return {"manage_choice": CHANGE}
+    raise Rejected("utter_manage_bad_choice")
+
+
+class ValidateManageBookingForm(FormValidation):
+    form = FORM
 
     async def required_slots(self, domain_slots: list[str], dispatcher: CollectingDispatcher,
                              tracker: Tracker, domain: DomainDict) -> list[str]:
@@ -62,52 +56,51 @@ class ValidateManageBookingForm(FormValidationAction):
 
     async def extract_manage_reference(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                        domain: DomainDict) -> dict[str, Any]:
-        """A booking number already in the first message ("aflys KB-2026-0042") is used."""
+        """A booking number already in the first message ("aflys KB-2026-7QH4KM") is used."""
         if tracker.get_slot("manage_reference") or tracker.get_slot("requested_slot"):
             return {}
-        reference = service.parse_reference(_text(tracker))
+        reference = service.parse_reference(message_text(tracker))
         return {"manage_reference": reference} if reference else {}
 
     def validate_manage_reference(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                   domain: DomainDict) -> dict[str, Any]:
-        reference = service.parse_reference(str(value or ""))
-        if reference:
-            return accepted(tracker, "manage_reference", reference)
-        if answered_side_question(dispatcher, tracker):
-            return {"manage_reference": None}
-        return failed(dispatcher, tracker, "manage_reference", TEXTS[language(tracker)]["bad_reference"])
+        if tracker.get_slot("requested_slot") != "manage_reference":  # taken from the first message
+            reference = service.parse_reference(str(value or ""))
+            return accept(tracker, "manage_reference", reference) if reference else {"manage_reference": None}
+        return self.check("manage_reference", dispatcher, tracker, parse_reference)
 
-    def validate_manage_email(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                              domain: DomainDict) -> dict[str, Any]:
-        lang = language(tracker)
-        match = EMAIL.search(_text(tracker))
-        if not match:
-            if answered_side_question(dispatcher, tracker):
-                return {"manage_email": None}
-            return failed(dispatcher, tracker, "manage_email", FORM_TEXTS[lang]["email_invalid"])
+    async def validate_manage_email(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                    domain: DomainDict) -> dict[str, Any]:
+        result = self.check("manage_email", dispatcher, tracker,
+                            lambda text, *_: {"manage_email": _email_or_reject(text)})
+        email = result.get("manage_email")
+        if not email:
+            return result
+        if not await limits.allow_async(f"manage:{tracker.sender_id}", MAX_LOOKUPS, 3600):
+            dispatcher.utter_message(response="utter_manage_too_many")
+            return {**{slot: None for slot in form_slots(domain, FORM)}, "requested_slot": None}
         try:
-            booking = service.find(tracker.get_slot("manage_reference"), match.group(0))
+            booking = await asyncio.to_thread(service.find, tracker.get_slot("manage_reference"), email)
         except service.BookingNotFound:
-            return failed(dispatcher, tracker, "manage_email", TEXTS[lang]["not_found"]) | {
-                "manage_reference": None}
-        dispatcher.utter_message(text=TEXTS[lang]["found"].format(
-            company=booking.company_name, when=format_when(booking.slot_start, lang)))
-        return accepted(tracker, "manage_email", match.group(0))
+            return fail(dispatcher, tracker, "manage_email", "utter_manage_not_found") | {"manage_reference": None}
+        dispatcher.utter_message(response="utter_manage_found", company=booking.company_name,
+                                 when=format_when(booking.slot_start, language(tracker)))
+        return result
 
     def validate_manage_choice(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                domain: DomainDict) -> dict[str, Any]:
-        text = _text(tracker)
-        if CANCEL_WORDS.search(text):
-            return accepted(tracker, "manage_choice", CANCEL)
-        if CHANGE_WORDS.search(text):
-            return accepted(tracker, "manage_choice", CHANGE)
-        if answered_side_question(dispatcher, tracker):
-            return {"manage_choice": None}
-        return failed(dispatcher, tracker, "manage_choice", TEXTS[language(tracker)]["bad_choice"])
+        return self.check("manage_choice", dispatcher, tracker, parse_choice)
 
-    def validate_manage_new_time(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                 domain: DomainDict) -> dict[str, Any]:
-        return validate_time("manage_new_time", dispatcher, tracker)
+    async def validate_manage_new_time(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                       domain: DomainDict) -> dict[str, Any]:
+        return await validate_time("manage_new_time", dispatcher, tracker)
+
+
+def _email_or_reject(text: str) -> str:
+    email = find_email(text)
+    if email is None:
+        raise Rejected("utter_invalid_email")
+    return email
 
 
 class ActionAskManageNewTime(ActionAskVisitTime):
@@ -120,26 +113,26 @@ class ActionManageBooking(Action):
     def name(self) -> str:
         return "action_manage_booking"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-            domain: DomainDict) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> list[EventType]:
         lang = language(tracker)
         reference, email = tracker.get_slot("manage_reference"), tracker.get_slot("manage_email")
-        reset = [SlotSet(slot, None) for slot in [*MANAGE_SLOTS, "form_failures"]]
+        done = reset(form_slots(domain, FORM))
         try:
             if tracker.get_slot("manage_choice") == CANCEL:
-                booking = service.cancel(reference, email)
+                booking = await asyncio.to_thread(service.cancel, reference, email)
                 notify.send_soon()
-                dispatcher.utter_message(text=TEXTS[lang]["cancelled"].format(reference=booking.reference))
-                return reset
+                dispatcher.utter_message(response="utter_manage_cancelled", reference=booking.reference)
+                return done
             new_start = dt.datetime.fromisoformat(tracker.get_slot("manage_new_time"))
-            booking = service.move(reference, email, new_start)
+            booking = await asyncio.to_thread(service.move, reference, email, new_start)
             notify.send_soon()
         except service.SlotTaken:
-            dispatcher.utter_message(text=TEXTS[lang]["taken"])
-            return [SlotSet("manage_new_time", None), FollowupAction("manage_booking_form")]
+            dispatcher.utter_message(response="utter_slot_taken")
+            return [SlotSet("manage_new_time", None), FollowupAction(FORM)]
         except service.BookingNotFound:
-            dispatcher.utter_message(text=TEXTS[lang]["not_found"])
-            return reset
-        dispatcher.utter_message(text=TEXTS[lang]["moved"].format(
-            reference=booking.reference, when=format_when(booking.slot_start, lang)))
-        return reset
+            dispatcher.utter_message(response="utter_manage_not_found")
+            return done
+        dispatcher.utter_message(response="utter_manage_moved", reference=booking.reference,
+                                 when=format_when(booking.slot_start, lang))
+        return done

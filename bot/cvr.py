@@ -1,7 +1,7 @@
 """Look up a company in Erhvervsstyrelsen's CVR register (the system-to-system Elasticsearch API).
 
-``validate`` checks a CVR number locally (8 digits, modulus 11) and raises ``InvalidCvr`` with a
-short Danish message for the user; no request is made for an invalid number. ``lookup`` asks
+``validate`` checks a CVR number locally (8 digits, modulus 11) and raises ``InvalidCvr`` with
+the reason; no request is made for an invalid number. ``lookup`` asks
 ``POST {CVR_API_URL}/cvr-permanent/virksomhed/_search`` (HTTP basic auth) and returns a
 ``Company`` or None when the register has no such company. Connection errors, timeouts and 5xx
 answers are retried with exponential back-off; when the register cannot give a usable answer,
@@ -35,11 +35,11 @@ SOURCE_FIELDS = ["Vrvirksomhed.cvrNummer", "Vrvirksomhed.virksomhedMetadata"]
 
 
 class InvalidCvr(ValueError):
-    """Not a valid CVR number. ``str(error)`` is a short Danish message for the user;
-    ``reason`` (``format``, ``length``, ``leading_zero``, ``checksum``) allows other wordings."""
+    """Not a valid CVR number; ``reason`` says why: ``format``, ``length``, ``leading_zero`` or
+    ``checksum`` (the user is told with the response ``utter_cvr_invalid_<reason>``)."""
 
-    def __init__(self, message: str, reason: str) -> None:
-        super().__init__(message)
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"invalid CVR number: {reason}")
         self.reason = reason
 
 
@@ -67,19 +67,19 @@ class Company:
 def validate(number: str) -> str:
     """The 8-digit CVR number in ``number`` (spaces, dashes and a "DK" prefix allowed).
 
-    Raises ``InvalidCvr`` with a Danish message fit to show the user.
+    Raises ``InvalidCvr`` with the reason.
     """
     try:
         return stdnum_cvr.validate(number)
     except stdnum_errors.InvalidChecksum:
-        raise InvalidCvr("Det CVR-nummer findes ikke – kontrolcifferet passer ikke.", "checksum") from None
+        raise InvalidCvr("checksum") from None
     except stdnum_errors.InvalidLength:
-        raise InvalidCvr("Et CVR-nummer har 8 cifre.", "length") from None
+        raise InvalidCvr("length") from None
     except stdnum_errors.ValidationError:
         compact = stdnum_cvr.compact(number)
         if compact[:1] == "0" and compact.isascii() and compact.isdigit():
-            raise InvalidCvr("Et CVR-nummer begynder aldrig med 0.", "leading_zero") from None
-        raise InvalidCvr("Et CVR-nummer består kun af 8 cifre.", "format") from None
+            raise InvalidCvr("leading_zero") from None
+        raise InvalidCvr("format") from None
 
 
 NUMBER_IN_TEXT = re.compile(r"(?:\bDK[\s-]?)?(?<!\d)\d{2}\s?\d{2}\s?\d{2}\s?\d{2}(?!\d)", re.IGNORECASE)
@@ -134,10 +134,9 @@ class CvrClient:
         user = settings.get("CVR_API_USER") if user is None else user
         password = settings.get("CVR_API_PASSWORD") if password is None else password
         self.search_url = url.rstrip("/") + SEARCH_PATH
-        self.timeout = float(settings.get("CVR_API_TIMEOUT")) if timeout is None else timeout
-        self.retries = int(settings.get("CVR_API_RETRIES")) if retries is None else retries
-        self.cache_seconds = (float(settings.get("CVR_CACHE_SECONDS")) if cache_seconds is None
-                              else cache_seconds)
+        self.timeout = settings.number("CVR_API_TIMEOUT") if timeout is None else timeout
+        self.retries = settings.integer("CVR_API_RETRIES") if retries is None else retries
+        self.cache_seconds = settings.number("CVR_CACHE_SECONDS") if cache_seconds is None else cache_seconds
         self.cache_size = cache_size
         self.backoff = backoff
         self._clock = clock

@@ -1,7 +1,9 @@
 """Shared fixtures: the knowledge base, and real Rasa SDK trackers for running actions."""
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import inspect
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -10,6 +12,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
@@ -40,6 +43,48 @@ def make_tracker(text: str, intent: str | None = None, language: str = "da",
         events=[{"event": "user", "text": text, "parse_data": latest}], paused=False,
         followup_action=None, active_loop={}, latest_action_name="action_listen",
     )
+
+
+DOMAIN: dict[str, Any] = yaml.safe_load((Path(__file__).resolve().parent.parent / "domain.yml").read_text())
+
+
+def call(result: Any) -> Any:
+    """The result of an action method, awaited if it is a coroutine (as the action server does)."""
+    return asyncio.run(result) if inspect.isawaitable(result) else result
+
+
+def rendered(messages: list[dict[str, Any]], tracker: Tracker | None = None) -> str:
+    """What the user reads: each message's text, or its domain response filled as Rasa fills it
+    (from the tracker's slots and the values the action gave)."""
+    from bot import wording
+
+    slots = dict(tracker.slots) if tracker is not None else {}
+    lang = slots.get("language") or "da"
+    lines = []
+    for message in messages:
+        if message.get("response"):
+            values = {k: v for k, v in message.items() if k not in ("text", "buttons", "response")}
+            lines.append(wording.text(message["response"], lang, **{**slots, **values}))
+        else:
+            lines.append(message.get("text") or "")
+    return "\n".join(lines)
+
+
+def responses(messages: list[dict[str, Any]]) -> list[str | None]:
+    """The domain responses the action uttered, in order (None for a plain text)."""
+    return [m.get("response") for m in messages]
+
+
+def all_buttons(messages: list[dict[str, Any]], lang: str = "da") -> list[dict[str, Any]]:
+    """Every button the user sees: the action's own and its responses' (as Rasa adds them)."""
+    from bot import wording
+
+    found = []
+    for message in messages:
+        if message.get("response"):
+            found += wording.message(message["response"], lang)["buttons"]
+        found += message.get("buttons") or []
+    return found
 
 
 @pytest.fixture
@@ -87,8 +132,10 @@ def action_environment(tmp_path, monkeypatch):
     """What the booking actions need: a fresh database, a running fake CVR register (yielded)
     and a fixed 'now' (ACTIONS_NOW)."""
     from actions import visit_form
-    from bot import cvr
+    from bot import cvr, limits
     from tests.fakes.cvr_register import FakeCvrRegister
+
+    limits.reset()  # every test starts with no messages, look-ups or bookings counted
 
     url = f"sqlite:///{tmp_path / 'bot.db'}"
     monkeypatch.setenv("BOT_DATABASE_URL", url)

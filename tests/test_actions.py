@@ -8,15 +8,16 @@ from actions.dialogue import ActionClarify, ActionHandover, ActionPrivacy
 from actions.knowledge_answers import ActionAnswerKnowledge
 from actions.language import ValidatePredefinedSlots
 from bot import settings
-from tests.conftest import make_tracker
+from tests.conftest import all_buttons, make_tracker, rendered, responses
 
 
-def _texts(dispatcher) -> str:
-    return "\n".join(m.get("text") or "" for m in dispatcher.messages)
+def _texts(dispatcher, lang: str = "da") -> str:
+    """What the user reads, responses rendered as Rasa renders them."""
+    return rendered(dispatcher.messages, make_tracker("", language=lang))
 
 
 def _buttons(dispatcher) -> list[dict]:
-    return [b for m in dispatcher.messages for b in m.get("buttons") or []]
+    return all_buttons(dispatcher.messages)
 
 
 def test_knowledge_answer_in_danish_with_source_and_buttons(dispatcher, kb):
@@ -24,7 +25,8 @@ def test_knowledge_answer_in_danish_with_source_and_buttons(dispatcher, kb):
     ActionAnswerKnowledge().run(dispatcher, tracker, {})
     text = _texts(dispatcher)
     assert "300.000" in text
-    assert "Læs mere: " + kb.entries["ask_grant_smv_groen"].source in text
+    assert f"]({kb.entries['ask_grant_smv_groen'].source})" in text  # a readable link to the source
+    assert "Læs mere: [" in text
     assert _buttons(dispatcher), "follow-up buttons"
     assert all(b["payload"].startswith("/") for b in _buttons(dispatcher))
 
@@ -32,7 +34,7 @@ def test_knowledge_answer_in_danish_with_source_and_buttons(dispatcher, kb):
 def test_knowledge_answer_in_english(dispatcher):
     tracker = make_tracker("what is innobooster", "ask_grant_innobooster", language="en")
     ActionAnswerKnowledge().run(dispatcher, tracker, {})
-    assert "Read more: " in _texts(dispatcher)
+    assert "Read more: [" in _texts(dispatcher, "en")
     assert "Innovation Fund" in _texts(dispatcher) or "Innovationsfonden" in _texts(dispatcher)
 
 
@@ -84,7 +86,7 @@ def test_clarify_without_candidates_shows_the_menu(dispatcher):
     tracker = make_tracker("xyz", "nlu_fallback", ranking=[("nlu_fallback", 0.9), ("greet", 0.05)])
     ActionClarify().run(dispatcher, tracker, {})
     assert "/ask_grants_overview" in [b["payload"] for b in _buttons(dispatcher)]
-    assert "forstod" in _texts(dispatcher)
+    assert responses(dispatcher.messages) == ["utter_not_understood"]
 
 
 def test_handover_says_how_to_reach_a_person(dispatcher):

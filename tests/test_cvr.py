@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from bot import cvr
+from bot import cvr, wording
 from bot.cvr import Company, CvrClient, InvalidCvr, RegisterUnavailable
 from tests.fakes.cvr_register import ERROR, MALFORMED, NOT_FOUND, OK, SLOW, UNEXPECTED, FakeCvrRegister
 
@@ -71,7 +71,8 @@ def test_invalid_numbers_get_a_danish_message_and_make_no_request(
     with pytest.raises(InvalidCvr) as error:
         client.lookup(number)
     assert isinstance(error.value, ValueError)
-    assert (error.value.reason, str(error.value)) == (reason, message)
+    assert error.value.reason == reason
+    assert wording.text(f"utter_cvr_invalid_{reason}").startswith(message.rstrip("."))  # what the user reads
     assert register.requests == []
 
 

@@ -28,3 +28,16 @@ def test_detects_language(text, expected):
 @pytest.mark.parametrize("text", ["ok", "29189374", "anne@example.dk"])
 def test_no_signal_keeps_the_conversation_language(text):
     assert detect(text) is None
+
+
+def test_a_telegram_command_takes_the_users_language_from_telegram():
+    from actions.language import ValidatePredefinedSlots
+    from tests.conftest import make_tracker
+
+    tracker = make_tracker("/book_visit", "book_visit")
+    tracker.latest_message["metadata"] = {"telegram": {"language_code": "en-GB", "chat_type": "private"}}
+    tracker.events[-1]["text"] = "/book_visit"
+    found = ValidatePredefinedSlots().extract_language(None, tracker, {})
+    assert found == {"language": "en"}
+    tracker.events.insert(0, {"event": "user", "text": "hej med dig"})  # the user has written Danish
+    assert ValidatePredefinedSlots().extract_language(None, tracker, {}) == {}

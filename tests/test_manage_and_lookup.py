@@ -6,10 +6,11 @@ import datetime as dt
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions import manage_booking
 from actions.company_lookup import ActionLookupCompany, ValidateCompanyLookupForm
 from actions.manage_booking import ActionManageBooking, ValidateManageBookingForm
 from bot.booking import service
-from tests.conftest import make_tracker
+from tests.conftest import DOMAIN, call, make_tracker, rendered
 from tests.fakes.cvr_register import ERROR
 
 pytestmark = pytest.mark.usefixtures("action_environment")
@@ -27,12 +28,13 @@ def run(action, text: str, intent: str = "nlu_fallback", **slots):
     dispatcher = CollectingDispatcher()
     tracker = make_tracker(text, intent)
     tracker.slots.update(slots)
-    return action(dispatcher, tracker), "\n".join(m.get("text") or "" for m in dispatcher.messages)
+    return call(action(dispatcher, tracker)), rendered(dispatcher.messages, tracker)
 
 
 def validate(slot: str, text: str, **slots):
     form = ValidateManageBookingForm()
-    return run(lambda d, t: getattr(form, f"validate_{slot}")(text, d, t, {}), text, **slots)
+    slots.setdefault("requested_slot", slot)
+    return run(lambda d, t: getattr(form, f"validate_{slot}")(text, d, t, DOMAIN), text, **slots)
 
 
 def test_reference_in_any_spelling(booking):
@@ -59,7 +61,7 @@ def test_cancel_or_move(text, choice):
 
 
 def test_cancelling(booking):
-    _, text = run(lambda d, t: ActionManageBooking().run(d, t, {}), "aflys",
+    _, text = run(lambda d, t: ActionManageBooking().run(d, t, DOMAIN), "aflys",
                   manage_reference=booking.reference, manage_email="anne@example.dk", manage_choice="cancel")
     assert "er aflyst" in text
     with pytest.raises(service.BookingNotFound):
@@ -67,7 +69,7 @@ def test_cancelling(booking):
 
 
 def test_moving(booking):
-    _, text = run(lambda d, t: ActionManageBooking().run(d, t, {}), "x",
+    _, text = run(lambda d, t: ActionManageBooking().run(d, t, DOMAIN), "x",
                   manage_reference=booking.reference, manage_email="anne@example.dk", manage_choice="change",
                   manage_new_time="2026-11-30T13:00")
     assert "flyttet til mandag 30. november 2026 kl. 13.00" in text
@@ -75,7 +77,7 @@ def test_moving(booking):
 
 
 def lookup(**slots):
-    return run(lambda d, t: ActionLookupCompany().run(d, t, {}), "slå op", **slots)
+    return run(lambda d, t: ActionLookupCompany().run(d, t, DOMAIN), "slå op", **slots)
 
 
 def test_lookup_found():
@@ -108,5 +110,15 @@ def test_number_in_the_first_message_is_used():
 
 
 def test_invalid_number_is_explained():
-    result, text = run(lambda d, t: ValidateCompanyLookupForm().validate_lookup_cvr("1234", d, t, {}), "1234")
+    result, text = run(lambda d, t: ValidateCompanyLookupForm().validate_lookup_cvr("1234", d, t, {}), "1234",
+                       requested_slot="lookup_cvr")
     assert result["lookup_cvr"] is None and "8 cifre" in text
+
+
+def test_failed_lookups_are_limited_per_conversation(booking):
+    for _ in range(manage_booking.MAX_LOOKUPS):
+        result, _ = validate("manage_email", "bo@example.dk", manage_reference=booking.reference)
+        assert result["manage_email"] is None
+    result, text = validate("manage_email", "anne@example.dk", manage_reference=booking.reference)
+    assert result["manage_email"] is None and result["manage_reference"] is None  # even the right one
+    assert "Kontakt erhvervsservicen" in text

@@ -10,7 +10,7 @@ import pytest
 import redis
 import sqlalchemy as sa
 
-from bot.stack import BotStack
+from bot.dev.stack import BotStack
 from tests.conftest import database
 
 

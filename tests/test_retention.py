@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import time
 
+import pytest
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
@@ -37,13 +38,64 @@ def test_purge_deletes_only_events_older_than_the_retention_period(tmp_path, mon
     assert _senders(sa.create_engine(retention.tracker_url())) == ["new"]
 
 
-def test_erase_deletes_one_conversation(tmp_path, monkeypatch):
-    db = tmp_path / "tracker.db"
-    monkeypatch.setenv("TRACKER_URL", f"sqlite:///{db}")
-    _store(db, "a", 1)
-    _store(db, "b", 1)
-    assert retention.erase("a") == 1
-    assert _senders(sa.create_engine(retention.tracker_url())) == ["b"]
+def _world(db_url: str, tracker: str, monkeypatch) -> dict[str, str]:
+    """Two users with conversation events, a booking each (with e-mails in the outbox) and a rating."""
+    import datetime as dt
+
+    from bot.booking import service
+    from bot.store import feedback
+
+    monkeypatch.setenv("TRACKER_URL", tracker)
+    monkeypatch.setenv("BOT_DATABASE_URL", db_url)
+    references = {}
+    for n, sender in enumerate(["annejensen", "bohansen"]):
+        _store_at(tracker, sender)
+        booking = service.book(service.VisitRequest(
+            sender_id=sender, company_name="Firma", contact_name=sender.title(), email=f"{sender}@example.dk",
+            phone="20 12 34 56", topic="t", slot_start=dt.datetime(2026, 12, 2 + n, 10, 30), send_copy=True),
+            url=db_url)
+        feedback.record(sender, "svar", "down", url=db_url)
+        references[sender] = booking.reference
+    return references
+
+
+def _store_at(url: str, sender: str) -> None:
+    parsed = sa.engine.make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        store = SQLTrackerStore(Domain.empty(), dialect="sqlite", db=parsed.database)
+    else:
+        store = SQLTrackerStore(Domain.empty(), dialect="postgresql", host=parsed.host, port=parsed.port,
+                                db=parsed.database, username=parsed.username)
+    tracker = DialogueStateTracker.from_events(sender, [UserUttered(f"min mail er {sender}@example.dk")])
+    asyncio.run(store.save(tracker))
+    store.engine.dispose()
+
+
+def _left_of(sender: str, db_url: str, tracker: str) -> list[str]:
+    """Every row of any table, in both databases, that still mentions ``sender``."""
+    found = []
+    for url in (db_url, tracker):
+        engine = sa.create_engine(url)
+        with engine.connect() as c:
+            for table in sa.inspect(engine).get_table_names():
+                for row in c.execute(sa.text(f'SELECT * FROM "{table}"')):
+                    if sender in " ".join(str(v) for v in row):
+                        found.append(f"{table}: {row}")
+        engine.dispose()
+    return found
+
+
+@pytest.mark.parametrize("by", ["sender_id", "reference", "email"])
+def test_erasure_leaves_nothing_of_the_conversation_in_any_table(db_url, by, monkeypatch):
+    tracker = db_url if db_url.startswith("postgresql") else db_url.replace("bot.db", "tracker.db")
+    references = _world(db_url, tracker, monkeypatch)
+    assert _left_of("annejensen", db_url, tracker)  # bookings, outbox, feedback and events mention her
+    key = {"sender_id": "annejensen", "reference": references["annejensen"], "email": "ANNEJENSEN@example.dk"}[by]
+    report = retention.erase_everywhere(**{by: key}, url=db_url)
+    assert report.conversations == {"annejensen"} and report.events >= 1 and report.bookings == 1
+    assert report.notifications == 2 and report.feedback == 1
+    assert _left_of("annejensen", db_url, tracker) == []
+    assert _left_of("bohansen", db_url, tracker)  # the other user's data is untouched
 
 
 def test_purge_before_anything_is_stored_does_nothing(tmp_path, monkeypatch):

@@ -8,7 +8,7 @@ import uuid
 import pytest
 import requests
 
-from bot.stack import BotStack
+from bot.dev.stack import BotStack
 
 
 @pytest.fixture(scope="module")

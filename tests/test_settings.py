@@ -34,3 +34,35 @@ def test_a_url_set_explicitly_wins_over_the_port(clean_env):
     clean_env.setenv("RASA_CORS", "https://www.koege.dk")
     assert settings.cors_origins() == ["https://www.koege.dk"]
     assert settings.environment()["RASA_CORS"] == "https://www.koege.dk"
+
+
+def test_a_wrong_value_stops_start_up_naming_the_variable(clean_env):
+    clean_env.setenv("SMTP_PORT", "abc")
+    with pytest.raises(SystemExit) as stopped:
+        settings.check_or_exit("notification sender")
+    assert "SMTP_PORT='abc'" in str(stopped.value) and "notification sender" in str(stopped.value)
+
+
+@pytest.mark.parametrize(("name", "value"), [("RASA_WORKERS", "two"), ("SMTP_STARTTLS", "maybe"),
+                                             ("LOCK_STORE_TYPE", "disk"), ("RETENTION_DAYS", "-1"),
+                                             ("ACTION_PORT", "70000"), ("CVR_API_TIMEOUT", "soon")])
+def test_every_kind_of_wrong_value_is_refused(clean_env, name, value):
+    clean_env.setenv(name, value)
+    with pytest.raises(settings.SettingError, match=name):
+        settings.check()
+
+
+def test_a_secret_is_never_shown(clean_env):
+    clean_env.setenv("SMTP_PASSWORD", "hemmeligt-kodeord")
+    clean_env.setenv("SMTP_PORT", "x")
+    assert settings.describe()["SMTP_PASSWORD"] == "***"
+    with pytest.raises(settings.SettingError) as error:
+        settings.check()
+    assert "hemmeligt" not in str(error.value)
+
+
+def test_typed_values(clean_env):
+    clean_env.setenv("SMTP_STARTTLS", "yes")
+    clean_env.setenv("CVR_API_TIMEOUT", "2.5")
+    assert settings.flag("SMTP_STARTTLS") is True and settings.number("CVR_API_TIMEOUT") == 2.5
+    assert settings.integer("RASA_PORT") == 5005

@@ -15,7 +15,7 @@ from actions.visit_form import (
     ValidateVisitForm,
 )
 from bot.booking import availability, service
-from tests.conftest import make_tracker
+from tests.conftest import DOMAIN, all_buttons, call, make_tracker, rendered, responses
 from tests.fakes.cvr_register import ERROR
 
 pytestmark = pytest.mark.usefixtures("action_environment")
@@ -27,9 +27,17 @@ def validate(slot: str, text: str, intent: str = "nlu_fallback", confidence: flo
     tracker = make_tracker(text, intent, language=lang, entities=entities, ranking=[(intent, confidence)])
     tracker.slots.update(slots or {})
     tracker.slots["requested_slot"] = slot
-    result = getattr(ValidateVisitForm(), f"validate_{slot}")(text, dispatcher, tracker, {})
-    texts = "\n".join(m.get("text") or "" for m in dispatcher.messages)
-    return result, texts, dispatcher.messages
+    result = call(getattr(ValidateVisitForm(), f"validate_{slot}")(text, dispatcher, tracker, DOMAIN))
+    return result, rendered(dispatcher.messages, tracker), dispatcher.messages
+
+
+def ask_time(text: str, requested: str = "visit_time", lang: str = "da"):
+    """Run the time question after ``text``; the messages and what the user reads."""
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(text, "nlu_fallback", language=lang)
+    tracker.slots["requested_slot"] = requested
+    call(ActionAskVisitTime().run(dispatcher, tracker, DOMAIN))
+    return dispatcher.messages, rendered(dispatcher.messages, tracker)
 
 
 def test_cvr_found_in_the_register_fills_name_and_address():
@@ -42,17 +50,17 @@ def test_cvr_found_in_the_register_fills_name_and_address():
 
 @pytest.mark.parametrize("answer", ["1234567", "29189375", "abc"])
 def test_invalid_cvr_is_explained_and_asked_again_without_a_request(action_environment, answer):
-    result, text, _ = validate("company_cvr", answer)
+    result, _, messages = validate("company_cvr", answer)
     assert result["company_cvr"] is None
-    assert "CVR-nummer" in text or "kontrolciffer" in text
+    assert responses(messages)[0].startswith("utter_cvr_invalid_")
     assert action_environment.requests == []
 
 
 def test_register_down_continues_by_asking_the_user(action_environment):
     action_environment.mode = ERROR
-    result, text, _ = validate("company_cvr", "29189374")
+    result, _, messages = validate("company_cvr", "29189374")
     assert result["company_cvr"] == "29189374" and "company_name" not in result
-    assert "kunne ikke slå virksomheden op" in text
+    assert responses(messages) == ["utter_register_down"]
 
 
 def test_no_cvr_at_hand_is_fine():
@@ -65,7 +73,7 @@ def test_three_failed_answers_offer_a_person():
     for _ in range(3):
         result, _, messages = validate("email", "min mail", slots={"form_failures": failures})
         failures = result["form_failures"]
-    assert any(b["payload"] == "/request_human" for m in messages for b in m.get("buttons") or [])
+    assert any(b["payload"] == "/request_human" for b in all_buttons(messages))
 
 
 @pytest.mark.parametrize(
@@ -127,24 +135,27 @@ def test_a_free_slot_is_taken():
 def test_a_time_that_cannot_be_booked_gets_the_nearest_free_slots(text, reason_word):
     result, _, _ = validate("visit_time", text)
     assert result["visit_time"] is None
-    dispatcher = CollectingDispatcher()
-    tracker = make_tracker(text, "nlu_fallback")
-    tracker.slots["requested_slot"] = "visit_time"
-    ActionAskVisitTime().run(dispatcher, tracker, {})
-    message = dispatcher.messages[0]
-    assert reason_word in message["text"]
+    messages, said = ask_time(text)
+    message = messages[0]
+    assert reason_word in said
     assert len(message["buttons"]) == availability.default().suggestions
     for button in message["buttons"]:  # each suggestion is a bookable slot the parser reads back
         assert validate("visit_time", button["payload"])[0]["visit_time"]
 
 
 def test_the_first_time_question_offers_the_next_free_slots():
-    dispatcher = CollectingDispatcher()
-    tracker = make_tracker("20 12 34 56", "nlu_fallback")
-    tracker.slots["requested_slot"] = "visit_topic"
-    ActionAskVisitTime().run(dispatcher, tracker, {})
-    titles = [b["title"] for b in dispatcher.messages[0]["buttons"]]
+    messages, _ = ask_time("20 12 34 56", requested="visit_topic")
+    titles = [b["title"] for b in messages[0]["buttons"]]
     assert titles[0] == "onsdag 25. november kl. 09.00"  # two working days after Monday 23rd
+
+
+@pytest.mark.parametrize("lang", ["da", "en"])
+def test_the_example_the_time_question_gives_is_accepted(lang):
+    messages, _ = ask_time("Udvidelse", requested="visit_topic", lang=lang)
+    example = messages[0]["example"]
+    assert example.split()[0] in ("næste", "next")
+    result, _, _ = validate("visit_time", example, lang=lang)
+    assert result["visit_time"], example  # the assistant's own example books a time
 
 
 FILLED = {"company_cvr": "29189374", "company_name": "KØGE KOMMUNE", "company_address": "Torvet 1, 4600 Køge",
@@ -156,8 +167,8 @@ def test_summary_then_yes_confirms():
     dispatcher = CollectingDispatcher()
     tracker = make_tracker("x", "nlu_fallback")
     tracker.slots.update(FILLED)
-    events = ActionAskBookingConfirmed().run(dispatcher, tracker, {})
-    text = dispatcher.messages[0]["text"]
+    events = ActionAskBookingConfirmed().run(dispatcher, tracker, DOMAIN)
+    text = rendered(dispatcher.messages, tracker)
     assert "anne@example.dk" in text and "torsdag 26. november 2026 kl. 10.30" in text
     assert events[0]["name"] == "summary_shown"
     result, _, _ = validate("booking_confirmed", "ja", intent="affirm", slots=FILLED)
@@ -172,16 +183,16 @@ def test_correction_clears_the_named_field():
 
 def test_no_without_a_field_asks_what_to_correct():
     result, text, messages = validate("booking_confirmed", "nej", intent="deny", slots=FILLED)
-    assert "Hvad skal rettes" in text and len(messages[0]["buttons"]) == 6
+    assert responses(messages) == ["utter_what_to_fix"] and len(all_buttons(messages)) == 6
 
 
 def test_submit_stores_the_booking_and_quotes_the_reference():
     dispatcher = CollectingDispatcher()
     tracker = make_tracker("ja", "affirm")
     tracker.slots.update(FILLED | {"booking_confirmed": True})
-    events = ActionBookVisit().run(dispatcher, tracker, {})
+    events = call(ActionBookVisit().run(dispatcher, tracker, DOMAIN))
     booking = service.find(events[-1]["value"], "anne@example.dk")
-    assert booking.reference in dispatcher.messages[0]["text"]
+    assert booking.reference in rendered(dispatcher.messages, tracker)
     assert booking.slot_start == dt.datetime(2026, 11, 26, 10, 30)
 
 
@@ -192,16 +203,13 @@ def test_submit_of_a_slot_just_taken_asks_for_another_time():
     dispatcher = CollectingDispatcher()
     tracker = make_tracker("ja", "affirm")
     tracker.slots.update(FILLED | {"booking_confirmed": True})
-    events = ActionBookVisit().run(dispatcher, tracker, {})
-    assert "booket af en anden" in dispatcher.messages[0]["text"]
+    events = call(ActionBookVisit().run(dispatcher, tracker, DOMAIN))
+    assert responses(dispatcher.messages) == ["utter_slot_taken"]
     assert any(e["event"] == "followup" and e["name"] == "visit_form" for e in events)
 
 
 def test_english_conversations_get_english_time_buttons_that_parse_back():
-    dispatcher = CollectingDispatcher()
-    tracker = make_tracker("Expanding our warehouse", "nlu_fallback", language="en")
-    tracker.slots["requested_slot"] = "visit_topic"
-    ActionAskVisitTime().run(dispatcher, tracker, {})
-    button = dispatcher.messages[0]["buttons"][0]
+    messages, _ = ask_time("Expanding our warehouse", requested="visit_topic", lang="en")
+    button = messages[0]["buttons"][0]
     assert button["title"] == "Wednesday 25 November at 09.00"
     assert validate("visit_time", button["payload"], lang="en")[0]["visit_time"] == "2026-11-25T09:00"

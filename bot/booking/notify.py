@@ -1,7 +1,8 @@
 """E-mail notifications about visits, with an iCalendar (.ics) invitation, from an outbox.
 
 Notifications are rows in the ``notifications`` table, written together with the booking.
-``send_pending`` sends those that are due over SMTP; a failure leaves the row queued with a
+``send_pending`` sends those that are due over SMTP (or, with ``SMTP_HOST`` empty, the development default,
+writes them as .eml files to ``MAIL_DROP_DIR``); a failure leaves the row queued with a
 back-off (1, 2, 4 … minutes, at most an hour), so nothing is lost while the mail server is
 down. ``python -m bot.booking.notify`` runs the sender in a loop (``make run`` starts it).
 """
@@ -14,12 +15,13 @@ import sys
 import threading
 import time
 from email.message import EmailMessage
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import icalendar
 import sqlalchemy as sa
 
-from bot import settings
+from bot import logs, settings, wording
 from bot.store import db
 from bot.store.models import PENDING, SENDING, SENT, Booking, Notification, utcnow
 
@@ -29,40 +31,13 @@ MAX_BACKOFF_MINUTES = 60
 LEASE_MINUTES = 10
 LOOP_SECONDS = 15
 
-SUBJECTS = {
-    "booked": "Virksomhedsbesøg booket: {ref}",
-    "cancelled": "Virksomhedsbesøg aflyst: {ref}",
-    "moved": "Virksomhedsbesøg flyttet: {ref}",
-}
-INTRO = {
-    ("staff", "booked"): "En virksomhed har booket et besøg via Køge Erhvervsbot.",
-    ("staff", "cancelled"): "Virksomheden har aflyst besøget via Køge Erhvervsbot.",
-    ("staff", "moved"): "Virksomheden har flyttet besøget via Køge Erhvervsbot.",
-    ("user", "booked"): "Tak for din booking af et virksomhedsbesøg hos Køge Kommunes erhvervsservice.",
-    ("user", "cancelled"): "Dit virksomhedsbesøg hos Køge Kommunes erhvervsservice er aflyst.",
-    ("user", "moved"): "Dit virksomhedsbesøg hos Køge Kommunes erhvervsservice er flyttet.",
-}
+#: Kept for callers that format times (the one home is ``bot.wording``).
+format_when = wording.format_when
 
 
-WHEN = {
-    "da": (["mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lørdag", "søndag"],
-           ["januar", "februar", "marts", "april", "maj", "juni", "juli", "august", "september",
-            "oktober", "november", "december"], "{day} {d}. {month} {year} kl. {time}"),
-    "en": (["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"],
-           ["January", "February", "March", "April", "May", "June", "July", "August", "September",
-            "October", "November", "December"], "{day} {d} {month} {year} at {time}"),
-}
-
-
-def format_when(start: dt.datetime, lang: str = "da") -> str:
-    """"tirsdag 24. november 2026 kl. 10.30" / "Tuesday 24 November 2026 at 10.30"."""
-    days, months, pattern = WHEN[lang]
-    return pattern.format(day=days[start.weekday()], d=start.day, month=months[start.month - 1],
-                          year=start.year, time=f"{start:%H.%M}")
-
-
-def calendar(booking: Booking, event: str) -> bytes:
-    """An iCalendar invitation (or cancellation) for the visit."""
+def calendar(booking: Booking, event: str, lang: str = "da") -> bytes:
+    """An iCalendar invitation (or cancellation) for the visit. Its SEQUENCE is the booking's,
+    which every move or cancellation increments, so calendars replace the earlier version."""
     cal = icalendar.Calendar()
     cal.add("prodid", "-//Koege Erhvervsbot//DA")
     cal.add("version", "2.0")
@@ -73,46 +48,72 @@ def calendar(booking: Booking, event: str) -> bytes:
     start = booking.slot_start.replace(tzinfo=TZ)
     vevent.add("dtstart", start)
     vevent.add("dtend", start + dt.timedelta(minutes=booking.duration_minutes))
-    vevent.add("summary", f"Virksomhedsbesøg: {booking.company_name} ({booking.reference})")
+    vevent.add("summary", wording.text("utter_email_calendar_title", lang, company=booking.company_name,
+                                       reference=booking.reference))
     vevent.add("location", booking.address or booking.company_name)
-    vevent.add("description", f"Emne: {booking.topic}\nKontakt: {booking.contact_name}, "
-                              f"{booking.email}, {booking.phone}")
+    vevent.add("description", wording.text("utter_email_calendar_description", lang, topic=booking.topic,
+                                           contact=_contact(booking)))
     vevent.add("status", "CANCELLED" if event == "cancelled" else "CONFIRMED")
-    vevent.add("sequence", 1 if event != "booked" else 0)
+    vevent.add("sequence", booking.sequence or 0)
     cal.add_component(vevent)
     return cal.to_ical()
 
 
+def _contact(booking: Booking) -> str:
+    return f"{booking.contact_name}, {booking.email}, {booking.phone}"
+
+
 def message(notification: Notification, booking: Booking) -> EmailMessage:
+    """The e-mail for one notification: staff get Danish, the user the conversation's language."""
     audience, event = notification.kind.split("_", 1)
+    lang = booking.language if audience == "user" and booking.language in wording.LANGUAGES else "da"
     mail = EmailMessage()
     mail["From"] = settings.get("MAIL_FROM")
     mail["To"] = notification.recipient
-    mail["Subject"] = SUBJECTS[event].format(ref=booking.reference)
-    lines = [
-        INTRO[(audience, event)], "",
-        f"Bookingnummer: {booking.reference}",
-        f"Tidspunkt: {format_when(booking.slot_start)} ({booking.duration_minutes} min.)",
-        f"Virksomhed: {booking.company_name}" + (f", CVR {booking.cvr}" if booking.cvr else ""),
-    ]
-    if booking.address:
-        lines.append(f"Adresse: {booking.address}")
-    lines += [f"Kontaktperson: {booking.contact_name}, {booking.email}, {booking.phone}",
-              f"Emne: {booking.topic}"]
-    mail.set_content("\n".join(lines))
-    mail.add_attachment(calendar(booking, event), maintype="text", subtype="calendar",
-                        filename="besoeg.ics", params={"method": "CANCEL" if event == "cancelled" else "REQUEST"})
+    mail["Subject"] = wording.text(f"utter_email_subject_{event}", lang, reference=booking.reference)
+    address_line = (wording.text("utter_email_address_line", lang, address=booking.address) + "\n"
+                    if booking.address else "")
+    company = booking.company_name + (f", CVR {booking.cvr}" if booking.cvr else "")
+    mail.set_content(wording.text(
+        "utter_email_booking", lang, intro=wording.text(f"utter_email_intro_{audience}_{event}", lang),
+        reference=booking.reference, when=format_when(booking.slot_start, lang),
+        minutes=booking.duration_minutes, company=company, address_line=address_line,
+        contact=_contact(booking), topic=booking.topic))
+    method = "CANCEL" if event == "cancelled" else "REQUEST"
+    mail.add_attachment(calendar(booking, event, lang), maintype="text", subtype="calendar",
+                        filename="besoeg.ics", params={"method": method})
     return mail
 
 
 def _smtp_send(mail: EmailMessage) -> None:
-    timeout = float(settings.get("SMTP_TIMEOUT"))
-    with smtplib.SMTP(settings.get("SMTP_HOST"), int(settings.get("SMTP_PORT")), timeout=timeout) as smtp:
-        if settings.get("SMTP_STARTTLS").lower() == "true":
+    with smtplib.SMTP(settings.get("SMTP_HOST"), settings.integer("SMTP_PORT"),
+                      timeout=settings.number("SMTP_TIMEOUT")) as smtp:
+        if settings.flag("SMTP_STARTTLS"):
             smtp.starttls()
         if settings.get("SMTP_USER"):
             smtp.login(settings.get("SMTP_USER"), settings.get("SMTP_PASSWORD"))
         smtp.send_message(mail)
+
+
+def mail_drop() -> Path:
+    """Where e-mails go when no SMTP server is configured (``MAIL_DROP_DIR``)."""
+    return settings.path("MAIL_DROP_DIR")
+
+
+def _drop(mail: EmailMessage, notification_id: int) -> None:
+    """Development delivery: the e-mail as a readable .eml file (opens in any mail program)."""
+    folder = mail_drop()
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = utcnow().strftime("%Y%m%d-%H%M%S")
+    (folder / f"{stamp}-{notification_id}.eml").write_bytes(bytes(mail))
+
+
+def deliver(mail: EmailMessage, notification_id: int) -> None:
+    """Send over SMTP, or write to the mail drop when ``SMTP_HOST`` is empty."""
+    if settings.get("SMTP_HOST"):
+        _smtp_send(mail)
+    else:
+        _drop(mail, notification_id)
 
 
 def _claim(notification: Notification, now: dt.datetime, url: str | None) -> bool:
@@ -140,7 +141,7 @@ def send_pending(url: str | None = None, now: dt.datetime | None = None, limit: 
         if not _claim(notification, now, url):
             continue  # another sender has it
         try:
-            _smtp_send(message(notification, bookings[notification.booking_id]))
+            deliver(message(notification, bookings[notification.booking_id]), notification.id)
         except (OSError, smtplib.SMTPException) as err:
             delay = min(2 ** notification.attempts, MAX_BACKOFF_MINUTES)
             logger.warning("notification %s not sent (%s); retry in %s min",
@@ -168,7 +169,8 @@ def send_soon(url: str | None = None) -> None:
 
 def main() -> int:
     """Send due notifications every LOOP_SECONDS until stopped."""
-    logging.basicConfig(level=settings.get("LOG_LEVEL"), format="%(asctime)s %(levelname)s %(message)s")
+    settings.check_or_exit("notification sender")
+    logs.configure("notification sender")
     db.migrate()
     while True:
         try:

@@ -4,33 +4,34 @@ and the assistant's own bookings and feedback.
 Conversation logs hold personal data (names, e-mails, phone numbers, CVR numbers).
 ``purge`` deletes events older than the retention period (``RETENTION_DAYS``);
 ``purge_bot_data`` deletes bookings whose visit is more than that long ago (with their
-notifications) and older feedback; ``erase`` deletes one user's whole conversation (a GDPR
-erasure request).
+notifications) and older feedback. ``erase_everywhere`` answers an erasure request (GDPR art.
+17): it finds the user's conversations by sender id, booking reference or e-mail and deletes
+their events, bookings, queued and sent e-mails (outbox rows) and feedback. Bookings are deleted,
+not kept anonymised: staff have the visit in their calendar from the invitation already sent,
+and a visit cancelled by erasure is not announced to anyone. ``erase(sender_id)`` is the
+short form the console, the Telegram bridge and the command line share.
 """
 from __future__ import annotations
 
 import datetime as dt
 import time
+from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
 from bot import settings
+from bot.store import conversations, review
 
 SECONDS_PER_DAY = 86400
 
 
 def tracker_url() -> sa.engine.URL:
     """The SQLAlchemy URL of the tracker store (``TRACKER_URL``, as Rasa uses it)."""
-    url = sa.engine.make_url(settings.get("TRACKER_URL"))
-    if url.get_backend_name() == "sqlite" and url.database and not url.database.startswith("/"):
-        url = url.set(database=str(settings.ROOT / url.database))  # relative to the project
-    return url
+    return conversations.tracker_url()
 
 
-def _events(engine: sa.engine.Engine) -> sa.Table | None:
-    if not sa.inspect(engine).has_table("events"):
-        return None  # nothing stored yet
-    return sa.Table("events", sa.MetaData(), autoload_with=engine)
+def _engine(engine: sa.engine.Engine | None) -> sa.engine.Engine:
+    return engine or conversations.tracker_engine()
 
 
 def purge(days: int | None = None, now: float | None = None,
@@ -38,22 +39,88 @@ def purge(days: int | None = None, now: float | None = None,
     """Delete events older than ``days`` (default: the retention setting). Returns the count."""
     days = settings.retention_days() if days is None else days
     cutoff = (now or time.time()) - days * SECONDS_PER_DAY
-    engine = engine or sa.create_engine(tracker_url())
-    events = _events(engine)
+    engine = _engine(engine)
+    events = conversations.events_table(engine)
     if events is None:
         return 0
     with engine.begin() as connection:
         return connection.execute(events.delete().where(events.c.timestamp < cutoff)).rowcount
 
 
-def erase(sender_id: str, engine: sa.engine.Engine | None = None) -> int:
-    """Delete every event of one conversation. Returns the count."""
-    engine = engine or sa.create_engine(tracker_url())
-    events = _events(engine)
-    if events is None:
+def erase_events(sender_ids: set[str], engine: sa.engine.Engine | None = None) -> int:
+    """Delete every event of these conversations. Returns the count."""
+    engine = _engine(engine)
+    events = conversations.events_table(engine)
+    if events is None or not sender_ids:
         return 0
     with engine.begin() as connection:
-        return connection.execute(events.delete().where(events.c.sender_id == sender_id)).rowcount
+        return connection.execute(events.delete().where(events.c.sender_id.in_(sender_ids))).rowcount
+
+
+@dataclass
+class ErasureReport:
+    """What an erasure found and deleted."""
+
+    conversations: set[str] = field(default_factory=set)
+    events: int = 0
+    bookings: int = 0
+    notifications: int = 0
+    feedback: int = 0
+    reviews: int = 0  # the console's tags, notes and message marks
+
+    @property
+    def total(self) -> int:
+        return self.events + self.bookings + self.notifications + self.feedback + self.reviews
+
+    def summary(self) -> str:
+        return (f"Erased {len(self.conversations)} conversation(s): {self.events} conversation events, "
+                f"{self.bookings} bookings, {self.notifications} e-mails in the outbox, "
+                f"{self.feedback} ratings and {self.reviews} staff notes and marks.")
+
+
+def erase_bot_data(sender_ids: set[str], reference: str | None = None, email: str | None = None,
+                   url: str | None = None) -> tuple[set[str], int, int, int]:
+    """Delete the bookings (of these conversations, with this reference or this e-mail), their
+    outbox rows and the conversations' feedback. Returns (the conversations the bookings
+    belonged to, bookings, notifications, feedback deleted)."""
+    from bot.store import db
+    from bot.store.models import Booking, Feedback, Notification
+
+    plain = {"synchronize_session": False}
+    with db.session(url) as s:
+        matches = []
+        if sender_ids:
+            matches.append(Booking.sender_id.in_(sender_ids))
+        if reference:
+            matches.append(Booking.reference == reference.strip().upper())
+        if email:
+            matches.append(sa.func.lower(Booking.email) == email.strip().lower())
+        found = list(s.execute(sa.select(Booking.id, Booking.sender_id).where(sa.or_(*matches)))) if matches else []
+        ids = [row.id for row in found]
+        senders = {row.sender_id for row in found} | sender_ids
+        notifications = s.execute(sa.delete(Notification).where(Notification.booking_id.in_(ids)),
+                                  execution_options=plain).rowcount if ids else 0
+        bookings = s.execute(sa.delete(Booking).where(Booking.id.in_(ids)), execution_options=plain).rowcount if ids else 0
+        feedback = s.execute(sa.delete(Feedback).where(Feedback.sender_id.in_(senders)),
+                             execution_options=plain).rowcount if senders else 0
+    return senders, bookings, notifications, feedback
+
+
+def erase_everywhere(sender_id: str | None = None, reference: str | None = None, email: str | None = None,
+                     url: str | None = None, engine: sa.engine.Engine | None = None) -> ErasureReport:
+    """Erase one user's data in every table, found by sender id, booking reference or e-mail."""
+    senders, bookings, notifications, feedback = erase_bot_data(
+        {sender_id} if sender_id else set(), reference, email, url)
+    report = ErasureReport(conversations=senders, bookings=bookings, notifications=notifications,
+                           feedback=feedback)
+    report.reviews = sum(review.erase(sender, url) for sender in senders)
+    report.events = erase_events(senders, engine)
+    return report
+
+
+def erase(sender_id: str, engine: sa.engine.Engine | None = None, url: str | None = None) -> int:
+    """Erase one conversation everywhere (events, bookings, outbox, feedback); the row count."""
+    return erase_everywhere(sender_id=sender_id, url=url, engine=engine).total
 
 
 def purge_bot_data(days: int | None = None, now: dt.datetime | None = None, url: str | None = None) -> int:
@@ -77,5 +144,6 @@ def purge_bot_data(days: int | None = None, now: dt.datetime | None = None, url:
 
 def purge_expired() -> tuple[int, int]:
     """Everything past the retention period: (conversation events, rows of the assistant's own
-    data). The periodic purge of ``make run`` and the ``purge`` command both call this."""
-    return purge(), purge_bot_data()
+    data, the console's notes and marks included). The action server's periodic purge and the
+    ``purge`` command both call this."""
+    return purge(), purge_bot_data() + review.purge()

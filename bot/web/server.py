@@ -7,7 +7,9 @@ Listens on ``WEB_INTERFACE``:``WEB_PORT`` and serves
   ``RETENTION_DAYS`` filled in;
 - ``GET /api/config``: what the widget needs to know: the Rasa server's URL as browsers
   reach it (``RASA_PUBLIC_URL``), the retention period and the privacy pages' addresses;
-- ``POST /api/feedback``: a thumbs up/down on an answer, stored by ``bot.store.feedback``;
+- ``POST /api/feedback``: a thumbs up/down on an answer, stored by ``bot.store.feedback``; a
+  body that is not a small UTF-8 JSON object gets a 4xx with a short JSON error, never a 500
+  (docs/limits.md);
 - ``/static/``: widget.js, widget.css and the vendored socket.io client.
 
 A page on another site that embeds the widget may call ``/api/*`` if its origin is listed in
@@ -21,20 +23,21 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import json
 from pathlib import Path
 from string import Template
 from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from bot import knowledge, settings
+from bot import knowledge, limits, settings
+from bot.channels import body, hygiene
 from bot.store import db, feedback
 
 HERE = Path(__file__).resolve().parent
 STATIC = HERE / "static"
 PAGES = HERE / "pages"
 MAX_BODY = 16 * 1024  # a feedback request is small; refuse anything bigger
+MAX_COMMENT = 1000
 API = "/api/"
 
 
@@ -134,18 +137,49 @@ def _bad_request(message: str, status: int = 400) -> web.Response:
     return web.json_response({"error": message}, status=status)
 
 
+async def _read_json(request: web.Request) -> dict:
+    """The request's JSON object, or ``BodyError``. Nothing is decompressed (the app is made
+    with ``auto_decompress=False``, and compressed bodies are refused); aiohttp's
+    ``request.json()`` is not used: it raises LookupError for an unknown charset and
+    RecursionError for deep nesting, which would become 500s."""
+    body.check_headers(request.headers.get("Content-Type"), request.headers.get("Content-Encoding"),
+                       request.headers.get("Content-Length"), MAX_BODY)
+    try:
+        raw = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        raise body.BodyError(413, f"the request body is larger than {MAX_BODY} bytes") from None
+    return body.parse_object(raw, MAX_BODY)
+
+
 async def post_feedback(request: web.Request) -> web.Response:
-    """Store one rating. JSON only: a cross-site HTML form cannot send it without CORS."""
+    """Store one rating. JSON only: a cross-site HTML form cannot send it without CORS.
+
+    ``sender_id``: the conversation (1-128 printable characters); ``bot_message``: the rated
+    answer; ``rating``: up or down; ``comment`` (optional): the user's words. The texts are
+    cleaned as messages are (control characters removed, CPR numbers masked) before they are
+    stored; one client may send ``RATE_LIMIT_CLIENT`` requests a minute."""
     if request.content_type != "application/json":
         return _bad_request("send JSON", status=415)
+    client = hygiene.client_address(request.remote, request.headers.get("X-Forwarded-For"))
+    if client is not None and not await limits.allow_async(
+            f"feedback:client:{client}", settings.integer("RATE_LIMIT_CLIENT"), 60):
+        lang = "en" if request.headers.get("Accept-Language", "").lower().startswith("en") else "da"
+        return web.json_response({"error": hygiene.note(hygiene.SLOW_DOWN, lang)}, status=429,
+                                 headers={"Retry-After": "60"})
     try:
-        data = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return _bad_request("invalid JSON")
-    if not isinstance(data, dict) or not all(
-            isinstance(data.get(key), str) for key in ("sender_id", "bot_message", "rating")):
+        data = await _read_json(request)
+    except body.BodyError as err:
+        return _bad_request(err.message, status=err.status)
+    sender, message, rating = data.get("sender_id"), data.get("bot_message"), data.get("rating")
+    comment = data.get("comment")
+    if not (hygiene.valid_sender(sender) and isinstance(message, str) and isinstance(rating, str)
+            and (comment is None or isinstance(comment, str))):
         return _bad_request("sender_id, bot_message and rating (up or down) are required")
-    record = functools.partial(feedback.record, data["sender_id"], data["bot_message"], data["rating"])
+    message = hygiene.clean_stored_text(message, feedback.MAX_TEXT)
+    comment = hygiene.clean_stored_text(comment, MAX_COMMENT) if comment else None
+    if not message:
+        return _bad_request("bot_message must not be empty")
+    record = functools.partial(feedback.record, sender, message, rating, comment)
     try:  # the store is synchronous (SQLAlchemy): keep it off the event loop
         row_id = await asyncio.get_running_loop().run_in_executor(None, record)
     except ValueError as err:
@@ -154,7 +188,10 @@ async def post_feedback(request: web.Request) -> web.Response:
 
 
 def create_app(rasa_url: str | None = None) -> web.Application:
-    app = web.Application(client_max_size=MAX_BODY, middlewares=[_cors])
+    # auto_decompress=False: aiohttp 3.9 would inflate a gzip body before any size check
+    # (GHSA-6mq8-rvhq-8wgg); /api/feedback refuses compressed bodies instead.
+    app = web.Application(client_max_size=MAX_BODY, middlewares=[_cors],
+                          handler_args={"auto_decompress": False})
     app["cors_origins"] = settings.cors_origins()
     app["rasa_url"] = (rasa_url or settings.get("RASA_PUBLIC_URL")).rstrip("/")
     app["csp"] = content_security_policy(app["rasa_url"])

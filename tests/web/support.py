@@ -34,7 +34,8 @@ def last_answer(page: Page):
 
 
 def session_id(page: Page) -> str:
-    return page.evaluate("JSON.parse(localStorage.getItem('koege-erhvervsbot')).session")
+    """The widget's conversation id (kept in sessionStorage for the tab's session)."""
+    return page.evaluate("JSON.parse(sessionStorage.getItem('koege-erhvervsbot')).session")
 
 
 def axe_violations(page: Page) -> list[dict]:

@@ -1,11 +1,13 @@
 """The web server's security headers and feedback API, and the socket.io channel's Origin check.
 
 Rasa 3.6's ``--cors`` only adds CORS headers, which browsers do not apply to WebSocket; the
-channel in bot/web/channel.py refuses socket.io handshakes from origins not in RASA_CORS.
+channel in bot/channels/socketio.py refuses socket.io handshakes from origins not in RASA_CORS.
 """
 from __future__ import annotations
 
 import asyncio
+import gzip
+import json
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
@@ -58,14 +60,21 @@ def test_feedback_api_refuses_what_it_cannot_store(stack):
     assert requests.post(url, json={**good, "rating": "maybe"}, timeout=10).status_code == 400
     assert requests.post(url, json={"rating": "up"}, timeout=10).status_code == 400
     assert requests.post(url, data="rating=up", timeout=10).status_code == 415  # no plain form posts
+    json_type = {"Content-Type": "application/json"}
+    for data, headers, status in ((b"[" * 5000, json_type, 400), (b"[]", json_type, 400),
+                                  (b"x" * 20_000, json_type, 413),
+                                  (gzip.compress(json.dumps(good).encode()), {**json_type, "Content-Encoding": "gzip"}, 415),
+                                  (json.dumps(good), {"Content-Type": "application/json; charset=x-nope"}, 415)):
+        reply = requests.post(url, data=data, headers=headers, timeout=10)
+        assert reply.status_code == status and "error" in reply.json()
 
 
-def test_socketio_polling_handshake_from_a_foreign_origin_is_refused(stack):
+def test_socketio_offers_websocket_only(stack):
+    """Long-polling would send a conversation's requests to different Rasa workers; only the
+    WebSocket transport is offered (docs/limits.md), from any origin."""
     url = stack.rasa + "/socket.io/?EIO=4&transport=polling"
-    assert requests.get(url, headers={"Origin": FOREIGN}, timeout=10).status_code == 400
-    allowed = requests.get(url, headers={"Origin": stack.web}, timeout=10)
-    assert allowed.status_code == 200
-    assert allowed.headers["Access-Control-Allow-Origin"] == stack.web  # once, not twice
+    for origin in (FOREIGN, stack.web):
+        assert requests.get(url, headers={"Origin": origin}, timeout=10).status_code == 400
 
 
 def test_socketio_websocket_handshake_from_a_foreign_origin_is_refused(stack):

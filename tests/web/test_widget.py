@@ -27,7 +27,7 @@ def test_keyboard_user_asks_in_danish_and_gets_the_answer_with_its_source(page, 
     expect(page.locator(".kw-msg--user").last).to_have_text(re.compile(re.escape(GREEN_QUESTION)))
     expect(page.locator(f'.kw-log a[href="{source}"]')).to_be_visible()
     expect(page.locator(".kw-log")).to_contain_text("300.000")
-    expect(page.locator(".kw-log")).to_contain_text(f"Læs mere: {source}")
+    expect(page.locator(".kw-log")).to_contain_text("Læs mere:")
     expect(page.locator(".kw [aria-live=polite]")).to_contain_text("300.000")  # announced
     expect(last_answer(page).locator("time")).to_have_attribute("datetime", re.compile(r"^\d{4}-\d\d-\d\dT"))
 
@@ -73,7 +73,7 @@ def test_conversation_survives_a_reload_and_can_be_restarted(page, stack, kb):
     page.locator(".kw-launcher").click()
     ask(page, "Hej")
     expect(page.locator(".kw-log")).to_contain_text("chatbot")
-    expect(page.locator(".kw-rate")).to_have_count(1)
+    expect(page.locator(".kw-rate")).to_have_count(0)  # a greeting is not an answer to rate
     sender = session_id(page)
     shown = page.locator(".kw-msg .kw-bubble").all_inner_texts()
 
@@ -115,7 +115,7 @@ def test_markup_typed_by_the_user_is_shown_as_text(page):
     page.locator(".kw-launcher").click()
     ask(page, markup)
     expect(page.locator(".kw-msg--user .kw-bubble")).to_have_text(markup)
-    expect(page.locator(".kw-rate")).to_have_count(1)  # the bot has answered
+    expect(page.locator(".kw-msg--bot")).not_to_have_count(0)  # the bot has answered
     assert page.locator("img").count() == 0
     assert page.dialogs == []
 
@@ -168,7 +168,16 @@ def test_english_interface_from_the_page_language(new_page, stack):
 
 
 def test_unreachable_server_shows_a_danish_message_and_retry_reconnects(page):
-    page.route("**/socket.io/**", lambda route: route.abort())
+    reachable = {"now": False}
+
+    def socket(ws) -> None:  # the widget uses WebSocket only
+        if reachable["now"]:
+            ws.connect_to_server()
+        else:
+            ws.send("x")  # not an engine.io packet: the client reports a connection error
+
+    page.route_web_socket(re.compile(r"/socket\.io/"), socket)
+    page.reload()  # the routing applies to pages loaded after it is set up
     page.locator(".kw-launcher").click()
     alert = page.get_by_role("alert")
     expect(alert).to_contain_text("Chatten kan ikke få forbindelse til serveren")
@@ -176,7 +185,7 @@ def test_unreachable_server_shows_a_danish_message_and_retry_reconnects(page):
     expect(page.locator(".kw-msg")).to_have_count(0)  # nothing is shown as sent
     expect(page.locator("#kw-input")).to_have_value("Hej")  # and nothing typed is lost
 
-    page.unroute("**/socket.io/**")
+    reachable["now"] = True
     alert.get_by_role("button", name="Prøv igen").click()
     expect(alert).to_have_text("")
     page.locator("#kw-input").press("Enter")

@@ -9,7 +9,14 @@
  * Every text from the user or the bot is put into the page with textContent; the bot's small
  * markdown subset (**bold**, [links](https://…), bare http(s) links, line breaks) is built
  * node by node, never through innerHTML. The session id and the shown conversation are kept in
- * localStorage, so the conversation survives a reload; "Start forfra" begins a new one.
+ * sessionStorage: the conversation survives a reload, and the browser forgets it when the tab
+ * or window is closed; "Start forfra" begins a new one at once.
+ *
+ * It connects over WebSocket only (no long-polling), so that a conversation stays with one Rasa
+ * worker when there are several (docs/limits.md). Rating buttons are shown only under factual
+ * answers (messages whose `kind` is "answer"), not under questions, notes or errors. The
+ * permanent "Tal med en medarbejder" button makes a quick reply with the same payload redundant:
+ * such quick replies are not shown.
  */
 (function () {
   "use strict";
@@ -82,6 +89,7 @@
   };
   const HUMAN_PAYLOAD = "/request_human";
   const STORE = "koege-erhvervsbot";
+  const ANSWER = "answer";
   const MAX_ITEMS = 200;
   const TYPING_TIMEOUT = 30000;
 
@@ -112,10 +120,15 @@
 
   // ---- storage -------------------------------------------------------------------------
 
-  /** {session: id, answer: number of the current answer, items: [{from, text, buttons, time, answer, rating}]} */
+  /** {session: id, answer: number of the current answer, items: [{from, text, buttons, kind, time, answer, rating}]} */
   function loadState() {
     try {
-      const saved = JSON.parse(localStorage.getItem(STORE) || "null");
+      localStorage.removeItem(STORE); // earlier versions kept the conversation there with no end
+    } catch (err) {
+      // storage blocked: nothing to remove
+    }
+    try {
+      const saved = JSON.parse(sessionStorage.getItem(STORE) || "null");
       if (saved && typeof saved.session === "string" && Array.isArray(saved.items)) return saved;
     } catch (err) {
       // unreadable or blocked storage: start a new conversation
@@ -132,7 +145,7 @@
   function saveState() {
     state.items = state.items.slice(-MAX_ITEMS);
     try {
-      localStorage.setItem(STORE, JSON.stringify(state));
+      sessionStorage.setItem(STORE, JSON.stringify(state));
     } catch (err) {
       // storage full or blocked: the conversation still works, it just won't survive a reload
     }
@@ -292,8 +305,13 @@
     }
     const next = state.items[index + 1];
     const endsAnswer = isBot && !(next && next.from === "bot" && next.answer === item.answer);
-    if (endsAnswer) li.append(renderRating(item));
+    if (endsAnswer && isRateable(item)) li.append(renderRating(item));
     return li;
+  }
+
+  /** Whether the bot's reply that `item` ends holds a factual answer (and so can be rated). */
+  function isRateable(item) {
+    return state.items.some((i) => i.from === "bot" && i.answer === item.answer && i.kind === ANSWER);
   }
 
   function renderRating(item) {
@@ -410,6 +428,7 @@
     }
     socket = window.io(config.rasa_url, {
       path: config.socketio_path || "/socket.io",
+      transports: ["websocket"], // one connection, one Rasa worker (docs/limits.md)
       reconnectionDelayMax: 10000,
     });
     socket.on("connect", () => socket.emit("session_request", { session_id: state.session }));
@@ -497,10 +516,12 @@
     const text = typeof message.text === "string" ? message.text : "";
     const buttons = (message.quick_replies || message.buttons || [])
       .filter((b) => b && typeof b.title === "string" && typeof b.payload === "string")
+      .filter((b) => b.payload !== HUMAN_PAYLOAD) // the permanent button below does the same
       .map((b) => ({ title: b.title, payload: b.payload }));
     if (!text && !buttons.length) return;
+    const kind = typeof message.kind === "string" ? message.kind : null;
     hideTyping();
-    addItem({ from: "bot", text, buttons, time: new Date().toISOString(), answer: state.answer });
+    addItem({ from: "bot", text, buttons, kind, time: new Date().toISOString(), answer: state.answer });
     announce(t.bot + ": " + plain(text));
   }
 
@@ -519,7 +540,8 @@
   /** Thumbs up/down: the whole answer (all its parts) is sent to the web server. */
   async function rate(item, rating, group, status) {
     if (item.rating === rating) return;
-    const botMessage = state.items.filter((i) => i.from === "bot" && i.answer === item.answer)
+    const botMessage = state.items
+      .filter((i) => i.from === "bot" && i.answer === item.answer && i.kind !== "notice")
       .map((i) => i.text).join("\n\n");
     try {
       const response = await fetch(new URL("/api/feedback", serverBase), {

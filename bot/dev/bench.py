@@ -19,7 +19,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from bot.stack import BotStack
+from bot.dev.stack import BotStack
 
 CASES = {
     "greeting button (baseline)": "/greet",

@@ -42,14 +42,21 @@ class BotStack:
             raise FileNotFoundError("train the model first: make train")
         self.folder = folder
         self.rasa_port, self.action_port, self.web_port = free_port(), free_port(), free_port()
+        self.staff_port, self.telegram_port = free_port(), free_port()
         self.rasa = f"http://localhost:{self.rasa_port}"
         self.web = f"http://localhost:{self.web_port}"
+        self.console = f"http://localhost:{self.staff_port}"
+        self.var = folder / "var"  # secrets of this start (api-token, action-token, …)
         self.tracker = folder / "tracker.db"
         self.env = {
             **os.environ,
             "RASA_PORT": str(self.rasa_port),
             "ACTION_PORT": str(self.action_port),
             "WEB_PORT": str(self.web_port),
+            "STAFF_PORT": str(self.staff_port),
+            "TELEGRAM_PORT": str(self.telegram_port),
+            "MAIL_DROP_DIR": str(folder / "mail"),
+            "STATE_DIR": str(folder / "var"),
             "ACTION_SERVER_URL": f"http://localhost:{self.action_port}/webhook",
             "TRACKER_URL": f"sqlite:///{self.tracker}",
             "BOT_DATABASE_URL": f"sqlite:///{folder / 'bot.db'}",

@@ -1,0 +1,1 @@
+"""Rasa input channels: code that runs inside ``rasa run`` (named in credentials.yml)."""

@@ -1,0 +1,82 @@
+"""Small helpers shared by the console's views: templates, errors, redirects, flash
+messages, the audit log and running the (synchronous) store off the event loop."""
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+from urllib.parse import quote, urlencode
+
+import aiohttp_jinja2
+from aiohttp import web
+from aiohttp_session import get_session
+
+from bot.console.keys import DB_URL
+from bot.store import audit
+from bot.store.staff import Staff
+
+T = TypeVar("T")
+
+
+async def blocking(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run a synchronous store call in a worker thread."""
+    return await asyncio.get_running_loop().run_in_executor(None, functools.partial(function, *args, **kwargs))
+
+
+def user(request: web.Request) -> Staff:
+    """The signed-in staff member (the auth middleware guarantees one on protected pages)."""
+    return request["user"]
+
+
+def is_admin(request: web.Request) -> bool:
+    found = request.get("user")
+    return bool(found and found.is_admin)
+
+
+async def render(request: web.Request, template: str, context: dict[str, Any], status: int = 200) -> web.Response:
+    response = aiohttp_jinja2.render_template(template, request, context, status=status)
+    response.headers["Cache-Control"] = "no-store"  # pages hold personal data
+    return response
+
+
+async def error_page(request: web.Request, status: int, title: str, text: str) -> web.Response:
+    return await render(request, "error.html", {"title": title, "text": text}, status=status)
+
+
+async def forbidden(request: web.Request) -> web.Response:
+    return await error_page(request, 403, "Kun for administratorer",
+                            "Det kan kun en administrator. Spørg en administrator, hvis det skal gøres.")
+
+
+async def not_found(request: web.Request, what: str = "Siden") -> web.Response:
+    return await error_page(request, 404, f"{what} findes ikke",
+                            f"{what} findes ikke (længere). Den kan være slettet.")
+
+
+async def flash(request: web.Request, text: str, kind: str = "ok") -> None:
+    session = await get_session(request)
+    session["flash"] = [*session.get("flash", []), [kind, text]][-5:]
+
+
+def redirect(location: str) -> web.HTTPSeeOther:
+    return web.HTTPSeeOther(location)
+
+
+async def record(request: web.Request, action: str, target: str | None = None, detail: str | None = None) -> None:
+    await blocking(audit.record, user(request).name, action, target, detail, request.app[DB_URL])
+
+
+def conversation_url(sender_id: str, suffix: str = "") -> str:
+    return "/samtaler/" + quote(sender_id, safe="") + suffix
+
+
+def with_query(path: str, query: dict[str, str]) -> str:
+    return path + ("?" + urlencode(query) if query else "")
+
+
+def safe_next(location: str | None, default: str = "/triage") -> str:
+    """A local path to go to after signing in (never another site)."""
+    if location and location.startswith("/") and not location.startswith("//") and "\\" not in location:
+        return location
+    return default

@@ -1,0 +1,585 @@
+"""The channels (bot/channels) without the model: request bodies, message hygiene, the output
+channel's payload, and a real Sanic server with the REST and socket.io channels whose
+"assistant" echoes what it receives, with one worker and with two workers sharing Redis."""
+from __future__ import annotations
+
+import asyncio
+import gzip
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+import requests
+import websockets
+
+from bot import limits, settings
+from bot.channels import body, hygiene
+from bot.channels.socketio import SocketIOOutput, WorkerRedisManager, client_manager
+from bot.dev.stack import free_port
+
+ORIGIN = "http://widget.example"
+CPR = "010190-1234"
+
+# ---- request bodies ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("raw", [b"[]", b"null", b'"hej"', b"5", b"true", b"[{}]"])
+def test_json_that_is_not_an_object_is_refused(raw):
+    with pytest.raises(body.BodyError) as refused:
+        body.parse_object(raw, 1000)
+    assert refused.value.status == 400
+
+
+@pytest.mark.parametrize("raw", [b"[" * 5000, b'{"a":' * 20 + b"1" + b"}" * 20, b"{" * 100_000])
+def test_deep_nesting_is_refused(raw):
+    with pytest.raises(body.BodyError) as refused:
+        body.parse_object(raw, 1_000_000)
+    assert refused.value.status == 400
+
+
+@pytest.mark.parametrize("raw", [b"\xff\xfe{}", b'{"a": "\xe6"}', b'{"a": NaN}', b'{"a": Infinity}',
+                                 b'{"a": ' + b"1" * 5000 + b"}", b"{", b"", b"\xef\xbb\xbf{}"])
+def test_what_is_not_utf8_json_is_refused(raw):
+    with pytest.raises(body.BodyError) as refused:
+        body.parse_object(raw, 1_000_000)
+    assert refused.value.status == 400
+
+
+def test_size_charset_and_compression_are_checked():
+    assert body.parse_object(b'{"a": [1, {"b": "\xc3\xa6"}]}', 100) == {"a": [1, {"b": "æ"}]}
+    with pytest.raises(body.BodyError) as too_big:
+        body.parse_object(b'{"a": "' + b"x" * 200 + b'"}', 100)
+    assert too_big.value.status == 413
+    for content_type, encoding, length in (("application/json; charset=x-nope", None, None),
+                                           ("application/json; charset=latin-1", None, None),
+                                           ("application/json", "gzip", None),
+                                           ("application/json", "deflate, identity", None)):
+        with pytest.raises(body.BodyError) as refused:
+            body.check_headers(content_type, encoding, length, 100)
+        assert refused.value.status == 415
+    with pytest.raises(body.BodyError) as announced:
+        body.check_headers("application/json", None, "101", 100)
+    assert announced.value.status == 413
+    body.check_headers('application/json; charset="UTF-8"', "identity", "100", 100)
+    body.check_headers(None, None, None, 100)
+
+
+# ---- hygiene ----------------------------------------------------------------------------
+
+
+def test_controls_and_invisible_direction_marks_are_removed_newlines_and_tabs_stay():
+    cleaned = hygiene.clean("hej\x00\x07 med\tdig\r\nny linje\u202e\ufeff \x1b[31m")
+    assert cleaned == hygiene.Cleaned("hej med\tdig\nny linje [31m")
+
+
+def test_lone_surrogates_become_replacement_characters():
+    cleaned = hygiene.clean("a\ud800b \U0001F600")
+    assert cleaned.text == "a\ufffdb \U0001F600"
+    cleaned.text.encode("utf-8")  # storable
+
+
+def test_long_messages_are_cut_with_a_note(monkeypatch):
+    monkeypatch.setenv("MAX_MESSAGE_CHARS", "10")
+    assert hygiene.clean("x" * 100_000) == hygiene.Cleaned("x" * 10, (hygiene.CUT,))
+    assert hygiene.clean("kort") == hygiene.Cleaned("kort")
+
+
+def test_cpr_numbers_are_masked_before_the_cut():
+    cleaned = hygiene.clean(f"Mit CPR er {CPR}", max_chars=14)
+    assert CPR not in cleaned.text and "1234" not in cleaned.text
+    assert cleaned.notes == (hygiene.CPR, hygiene.CUT)
+
+
+@pytest.mark.parametrize("sender, valid", [
+    ("a", True), ("telegram:123", True), ("x" * 128, True), ("ø æ", True),
+    ("", False), ("x" * 129, False), ("a\x00", False), ("a\n", False), (" a", False), ("a\u202e", False),
+    (5, False), (None, False), (["a"], False),
+])
+def test_sender_ids(sender, valid):
+    assert hygiene.valid_sender(sender) is valid
+
+
+def test_client_address_believes_forwarded_for_only_from_trusted_proxies(monkeypatch):
+    assert hygiene.client_address("127.0.0.1", None) is None  # a local service: no per-client limit
+    assert hygiene.client_address("::1", "") is None
+    assert hygiene.client_address("127.0.0.1", "203.0.113.9, 198.51.100.7") == "198.51.100.7"
+    assert hygiene.client_address("198.51.100.7", "203.0.113.9") == "198.51.100.7"
+    monkeypatch.setenv("TRUSTED_PROXIES", "10.0.0.5")
+    assert hygiene.client_address("10.0.0.5", "203.0.113.9") == "203.0.113.9"
+
+
+def test_notes_follow_the_message_language_else_danish():
+    assert hygiene.language("What grants are there for my company?") == "en"
+    assert hygiene.language("Hvad koster det?") == "da"
+    assert hygiene.language("010190", known="en") == "en"
+    assert hygiene.language("") == "da"
+    for name in (hygiene.CUT, hygiene.CPR, hygiene.SLOW_DOWN, hygiene.ERROR):
+        danish, english = hygiene.note(name, "da"), hygiene.note(name, "en")
+        assert danish and english and danish != english and "{" not in danish + english
+    assert str(settings.integer("MAX_MESSAGE_CHARS")) in hygiene.note(hygiene.CUT, "da")
+
+
+def test_conversation_language_comes_from_the_tracker_and_failures_mean_unknown():
+    class Tracker:
+        def get_slot(self, name):
+            return "en" if name == "language" else None
+
+    class Store:
+        async def retrieve(self, sender_id):
+            return Tracker() if sender_id == "known" else None
+
+    class App:
+        class ctx:  # noqa: N801 - Sanic's app.ctx
+            class agent:  # noqa: N801
+                tracker_store = Store()
+
+    assert asyncio.run(hygiene.notes_language(App, "known", "010190")) == "en"
+    assert asyncio.run(hygiene.notes_language(App, "new", "010190")) == "da"
+    assert asyncio.run(hygiene.notes_language(None, "known", "010190")) == "da"
+    assert asyncio.run(hygiene.notes_language(App, "known", "Hvad koster det?")) == "da"
+
+
+# ---- the socket.io output channel -------------------------------------------------------
+
+
+class FakeServer:
+    """Records what the output channel emits, as python-socketio's AsyncServer would send it."""
+
+    def __init__(self) -> None:
+        self.emitted: list[tuple[str, dict, str]] = []
+
+    async def emit(self, event, data, room=None, **_):
+        self.emitted.append((event, data, room))
+
+
+def test_output_channel_sends_the_kind_and_response_of_each_part():
+    server = FakeServer()
+    output = SocketIOOutput(server, "bot_uttered")
+    message = {"text": "Svar.\n\nLæs mere: https://koege.dk", "buttons": [{"title": "Mere", "payload": "/more"}],
+               "kind": "answer", "utter_action": "utter_x", "timestamp": 1.0}
+    asyncio.run(output.send_response("room-1", dict(message)))
+    assert server.emitted == [
+        ("bot_uttered", {"text": "Svar.", "quick_replies": [], "kind": "answer", "response": "utter_x"}, "room-1"),
+        ("bot_uttered", {"text": "Læs mere: https://koege.dk", "kind": "answer", "response": "utter_x",
+                         "quick_replies": [{"content_type": "text", "title": "Mere", "payload": "/more"}]},
+         "room-1"),
+    ]
+    server.emitted.clear()
+    asyncio.run(output.send_response("room-1", {"text": "Hvad er dit CVR-nummer?", "utter_action": "utter_ask_cvr"}))
+    asyncio.run(output.send_response("room-1", {"text": "Vælg", "quick_replies": [{"title": "A", "payload": "/a"}],
+                                                "kind": "answer"}))
+    asyncio.run(output.send_notice("room-1", "Bemærk"))
+    assert [data.get("kind") for _, data, _ in server.emitted] == [None, "answer", "notice"]
+    assert server.emitted[0][1]["response"] == "utter_ask_cvr"
+
+
+def test_redis_client_manager_only_with_a_redis_lock_store(monkeypatch):
+    monkeypatch.setenv("LOCK_STORE_TYPE", "in_memory")
+    assert client_manager() is None
+    monkeypatch.setenv("LOCK_STORE_TYPE", "redis")
+    monkeypatch.setenv("REDIS_DB", "7")
+    manager = client_manager()
+    assert isinstance(manager, WorkerRedisManager) and manager.channel == "koege-socketio-7"
+
+
+# ---- a real server with both channels ---------------------------------------------------
+
+APP = '''
+import json, os, sys
+from sanic import Sanic, response
+from bot.channels.rest import RestInput
+from bot.channels.socketio import SocketIOInput
+
+app = Sanic("channel_test")
+rest, sio = RestInput(), SocketIOInput(session_persistence=True)
+
+async def on_new_message(message):
+    if message.text == "boom":
+        raise RuntimeError("boom")
+    echo = json.dumps({"text": message.text, "channel": message.input_channel, "metadata": message.metadata})
+    await message.output_channel.send_text_message(message.sender_id, echo, kind="answer")
+
+app.blueprint(rest.blueprint(on_new_message), url_prefix="/webhooks/rest")
+app.blueprint(sio.blueprint(on_new_message), url_prefix="/webhooks/socketio")
+
+@app.post("/emit/<room>")
+async def emit(request, room):
+    await sio.get_output_channel().send_text_message(room, "ping")
+    return response.json({"pid": os.getpid()})
+
+app.run(host="127.0.0.1", port=int(sys.argv[1]), workers=int(sys.argv[2]), access_log=False)
+'''
+
+
+class ChannelServer:
+    def __init__(self, folder: Path, workers: int = 1, **env: str) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        script = folder / f"channel_app_{self.port}.py"
+        script.write_text(APP)
+        self.log = folder / f"channel_app_{self.port}.log"
+        environment = {**os.environ, "RASA_CORS": ORIGIN, "RATE_LIMIT_STORE": "memory", **env}
+        with self.log.open("w") as out:
+            self.process = subprocess.Popen([sys.executable, str(script), str(self.port), str(workers)],
+                                            cwd=settings.ROOT, env=environment, stdout=out,
+                                            stderr=subprocess.STDOUT)
+        deadline = time.time() + 60
+        while True:
+            try:
+                if requests.get(self.url + "/webhooks/rest/", timeout=2).ok:
+                    break
+            except requests.RequestException:
+                pass
+            if self.process.poll() is not None or time.time() > deadline:
+                self.stop()
+                raise RuntimeError("the channel server did not start:\n" + self.log.read_text()[-3000:])
+            time.sleep(0.3)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+    def post(self, data, stream: bool = False, **kwargs) -> requests.Response:
+        url = self.url + "/webhooks/rest/webhook" + ("?stream=true" if stream else "")
+        if isinstance(data, (bytes, str)):
+            return requests.post(url, data=data, timeout=10, **kwargs)
+        return requests.post(url, json=data, timeout=10, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory) -> Iterator[ChannelServer]:
+    running = ChannelServer(tmp_path_factory.mktemp("channels"), RATE_LIMIT_MESSAGES="5",
+                            RATE_LIMIT_CLIENT="8", MAX_MESSAGE_CHARS="1500")
+    yield running
+    running.stop()
+
+
+def echoed(reply: requests.Response) -> list[dict]:
+    return [json.loads(m["text"]) for m in reply.json() if m["text"].startswith("{")]
+
+
+@pytest.mark.parametrize("data", [
+    b"[]", b"null", b'"hej"', b"5", b"[" * 5000, b"{", b"\xff\xfe", b"",
+    {"message": "hej"}, {"sender": 5, "message": "hej"}, {"sender": "", "message": "hej"},
+    {"sender": "x" * 129, "message": "hej"}, {"sender": "a\u0000b", "message": "hej"},
+    {"sender": "a", "message": 5}, {"sender": "a", "message": None}, {"sender": "a"},
+    {"sender": "a", "message": ["hej"]}, {"sender": "a", "message": "hej", "input_channel": "socketio"},
+    {"sender": "a", "message": "hej", "input_channel": 5}, {"sender": "a", "message": "hej", "metadata": []},
+    {"sender": "a", "message": "hej", "metadata": {"x": "y" * 3000}},
+])
+@pytest.mark.parametrize("stream", [False, True])
+def test_rest_refuses_bad_bodies_with_400_and_a_short_json_error(server, data, stream):
+    reply = server.post(data, stream=stream)
+    assert reply.status_code == 400
+    assert isinstance(reply.json()["error"], str)
+
+
+def test_rest_refuses_compressed_bodies_other_charsets_and_large_bodies(server):
+    good = json.dumps({"sender": "s-" + uuid.uuid4().hex, "message": "hej"}).encode()
+    compressed = server.post(gzip.compress(good), headers={"Content-Encoding": "gzip",
+                                                           "Content-Type": "application/json"})
+    assert compressed.status_code == 415 and "compressed" in compressed.json()["error"]
+    for charset in ("x-nope", "latin-1", "utf-16"):
+        reply = server.post(good, headers={"Content-Type": f"application/json; charset={charset}"})
+        assert reply.status_code == 415
+    large = {"sender": "a", "message": "x" * 300_000}
+    assert server.post(large).status_code == 413
+    huge = b'{"sender": "a", "message": "' + b"x" * 2_000_000 + b'"}'
+    assert server.post(huge).status_code == 413  # Sanic's own limit, lowered from 100 MB to 1 MB
+
+
+def test_rest_passes_a_good_message_on_in_the_rasa_format(server):
+    sender = "s-" + uuid.uuid4().hex
+    reply = server.post({"sender": sender, "message": "Hej", "input_channel": "telegram",
+                         "metadata": {"chat": 1}, "other": "ignored"})
+    assert reply.status_code == 200
+    assert reply.json()[0]["recipient_id"] == sender
+    assert echoed(reply) == [{"text": "Hej", "channel": "telegram", "metadata": {"chat": 1}}]
+    # the README's curl example sends no Content-Type header of JSON
+    plain = server.post(json.dumps({"sender": sender, "message": "Hej"}),
+                        headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert echoed(plain)[0]["channel"] == "rest"
+
+
+def test_rest_stream_ends_even_when_the_assistant_fails(server):
+    sender = "s-" + uuid.uuid4().hex
+    good = server.post({"sender": sender, "message": "Hej"}, stream=True)
+    assert good.status_code == 200
+    assert [json.loads(json.loads(line)["text"])["text"] for line in good.text.splitlines()] == ["Hej"]
+    failed = server.post({"sender": sender, "message": "boom"}, stream=True)
+    assert failed.status_code == 200 and failed.text == ""
+    polite = server.post({"sender": sender, "message": "boom"})
+    assert polite.status_code == 200
+    assert polite.json() == [{"recipient_id": sender, "text": hygiene.note(hygiene.ERROR, "da")}]
+
+
+def test_rest_masks_cpr_numbers_cleans_and_cuts_with_notes_first(server):
+    sender = "s-" + uuid.uuid4().hex
+    reply = server.post({"sender": sender, "message": f"Mit CPR er {CPR}\x00 \u202e" + " tak" * 1000})
+    messages = reply.json()
+    assert messages[0]["text"] == hygiene.note(hygiene.CPR, "da")
+    assert messages[1]["text"] == hygiene.note(hygiene.CUT, "da")
+    text = echoed(reply)[0]["text"]
+    assert CPR not in text and "[CPR fjernet]" in text and "\x00" not in text and "\u202e" not in text
+    assert len(text) <= 1500
+    english = server.post({"sender": sender, "message": f"My CPR number is {CPR}, what is the deadline?"})
+    assert english.json()[0]["text"] == hygiene.note(hygiene.CPR, "en")
+    streamed = server.post({"sender": sender, "message": f"Mit CPR er {CPR}"}, stream=True)
+    lines = [json.loads(line)["text"] for line in streamed.text.splitlines()]
+    assert lines[0] == hygiene.note(hygiene.CPR, "da") and CPR not in streamed.text
+
+
+def test_rest_rate_limits_per_conversation_and_per_client(server):
+    sender = "s-" + uuid.uuid4().hex
+    codes = [server.post({"sender": sender, "message": "hej"}).status_code for _ in range(6)]
+    assert codes == [200] * 5 + [429]
+    slow = server.post({"sender": sender, "message": "hej"})
+    assert slow.status_code == 429 and slow.headers["Retry-After"] == "60"
+    assert slow.json() == [{"recipient_id": sender, "text": hygiene.note(hygiene.SLOW_DOWN, "da")}]
+    assert server.post({"sender": "s-" + uuid.uuid4().hex, "message": "hej"}).status_code == 200
+
+    client = {"X-Forwarded-For": f"203.0.113.{uuid.uuid4().int % 250}"}
+    codes = [server.post({"sender": "s-" + uuid.uuid4().hex, "message": "hej"}, headers=client).status_code
+             for _ in range(9)]
+    assert codes == [200] * 8 + [429]
+    # loopback without a proxy's header is a local service (the Telegram bridge): no per-client limit
+    assert all(server.post({"sender": "s-" + uuid.uuid4().hex, "message": "hej"}).status_code == 200
+               for _ in range(10))
+
+
+# ---- socket.io --------------------------------------------------------------------------
+
+
+class Widget:
+    """A socket.io client that speaks to the channel as the widget does: WebSocket transport,
+    Engine.IO 4 / Socket.IO 5 packets by hand (python-socketio's asyncio client needs aiohttp
+    3.10, and Rasa pins aiohttp below that)."""
+
+    def __init__(self, url: str, session: str | None = None, origin: str = ORIGIN) -> None:
+        self.url = url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
+        self.session = session or uuid.uuid4().hex
+        self.origin = origin
+        self.events: asyncio.Queue = asyncio.Queue()
+        self.ws = None
+        self.reader: asyncio.Task | None = None
+
+    async def __aenter__(self) -> Widget:
+        self.ws = await websockets.connect(self.url, origin=self.origin, open_timeout=10)
+        assert (await asyncio.wait_for(self.ws.recv(), 10)).startswith("0{")  # engine.io open
+        await self.ws.send("40")  # socket.io connect to the default namespace
+        assert (await asyncio.wait_for(self.ws.recv(), 10)).startswith("40")
+        self.reader = asyncio.create_task(self._read())
+        await self.emit("session_request", {"session_id": self.session})
+        assert await self.next_event("session_confirm") == self.session
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        if self.reader:
+            self.reader.cancel()
+        await self.ws.close()
+
+    async def _read(self) -> None:
+        async for packet in self.ws:
+            if packet == "2":  # engine.io ping
+                await self.ws.send("3")
+            elif packet.startswith("42"):
+                event, *args = json.loads(packet[2:])
+                await self.events.put((event, args[0] if args else None))
+
+    async def emit(self, event: str, *args) -> None:
+        await self.ws.send("42" + json.dumps([event, *args]))
+
+    async def say(self, text: str) -> None:
+        await self.emit("user_uttered", {"message": text, "session_id": self.session})
+
+    async def next_event(self, name: str, timeout: float = 10):
+        while True:
+            event, data = await asyncio.wait_for(self.events.get(), timeout)
+            if event == name:
+                return data
+
+    async def next(self, timeout: float = 10) -> dict:
+        return await self.next_event("bot_uttered", timeout)
+
+    async def nothing(self, wait: float = 1.0) -> bool:
+        await asyncio.sleep(wait)
+        return self.events.empty()
+
+
+def test_socketio_offers_websocket_only_and_checks_the_origin(server):
+    polling = requests.get(server.url + "/socket.io/?EIO=4&transport=polling", headers={"Origin": ORIGIN},
+                           timeout=10)
+    assert polling.status_code == 400
+
+    async def connect(origin: str) -> bool:
+        try:
+            async with Widget(server.url, origin=origin):
+                return True
+        except websockets.exceptions.InvalidStatusCode as refused:
+            assert refused.status_code == 400
+            return False
+
+    assert asyncio.run(connect(ORIGIN)) is True
+    assert asyncio.run(connect("https://evil.example")) is False
+
+
+def test_socketio_cleans_messages_sends_notes_and_the_kind(server):
+    async def conversation() -> list[dict]:
+        async with Widget(server.url) as widget:
+            await widget.say(f"Mit CPR er {CPR}\x07")
+            return [await widget.next(), await widget.next()]
+
+    note, answer = asyncio.run(conversation())
+    assert note == {"text": hygiene.note(hygiene.CPR, "da"), "kind": "notice", "response": None}
+    assert answer["kind"] == "answer"
+    assert json.loads(answer["text"]) == {"text": "Mit CPR er [CPR fjernet]", "channel": "socketio",
+                                          "metadata": {}}
+
+
+def test_socketio_ignores_malformed_events(server):
+    async def conversation() -> tuple[bool, dict]:
+        async with Widget(server.url) as widget:
+            await widget.emit("user_uttered")
+            for data in ("hej", None, 5, [], {"message": 5, "session_id": widget.session},
+                         {"message": "hej"}, {"message": "hej", "session_id": "x" * 200},
+                         {"message": "hej", "session_id": widget.session, "metadata": "{not json"}):
+                await widget.emit("user_uttered", data)
+            quiet = await widget.nothing(0.5)
+            # the last one was used (its bad metadata dropped): one answer
+            return quiet, await widget.next()
+
+    quiet, answer = asyncio.run(conversation())
+    assert not quiet and json.loads(answer["text"])["metadata"] == {}
+
+
+def test_socketio_rate_limit_answers_politely(server):
+    async def conversation() -> list[dict]:
+        async with Widget(server.url) as widget:
+            for _ in range(6):
+                await widget.say("hej")
+            return [await widget.next() for _ in range(6)]
+
+    received = asyncio.run(conversation())
+    assert [m["kind"] for m in received].count("notice") == 1
+    assert {"text": hygiene.note(hygiene.SLOW_DOWN, "da"), "kind": "notice", "response": None} in received
+
+
+# ---- two workers ------------------------------------------------------------------------
+
+
+def test_two_workers_deliver_to_a_socket_held_by_either_one(tmp_path):
+    """A message emitted on any worker (an HTTP request the kernel hands to either) reaches the
+    browser's WebSocket, which only one of them holds: the Redis client manager at work."""
+    redis.Redis(host="127.0.0.1", port=6379).ping()  # fails loudly when Redis is not running
+    limits.reset()
+    running = ChannelServer(tmp_path, workers=2, LOCK_STORE_TYPE="redis", REDIS_HOST="127.0.0.1",
+                            REDIS_PORT="6379", REDIS_DB="5")
+    try:
+        async def conversation() -> tuple[set[int], list[str]]:
+            async with Widget(running.url) as widget:
+                await widget.say("hej")
+                assert json.loads((await widget.next())["text"])["text"] == "hej"
+                pids: set[int] = set()
+                for _ in range(30):  # a new connection each time: either worker may take it
+                    reply = await asyncio.to_thread(requests.post, f"{running.url}/emit/{widget.session}",
+                                                    timeout=10, headers={"Connection": "close"})
+                    pids.add(reply.json()["pid"])
+                texts = [(await widget.next())["text"] for _ in range(30)]
+                return pids, texts
+
+        pids, texts = asyncio.run(conversation())
+        assert len(pids) == 2, "every emit went to one worker; the test proves nothing"
+        assert texts == ["ping"] * 30
+    finally:
+        running.stop()
+
+
+# ---- the web server's /api/feedback (aiohttp, in this process) ----------------------------
+
+
+def test_feedback_api_answers_bad_bodies_with_4xx_and_masks_cpr(tmp_path, monkeypatch):
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from bot.store import db, feedback
+    from bot.web import server as web_server
+
+    url = f"sqlite:///{tmp_path / 'bot.db'}"
+    monkeypatch.setenv("BOT_DATABASE_URL", url)
+    monkeypatch.setenv("RATE_LIMIT_CLIENT", "3")
+    monkeypatch.setenv("RATE_LIMIT_STORE", "memory")
+    limits.reset()
+    db.migrate(url)
+    good = {"sender_id": "fb-" + uuid.uuid4().hex, "bot_message": "Svar", "rating": "up"}
+    json_type = {"Content-Type": "application/json"}
+    cases = [  # (body, headers, expected status)
+        (json.dumps(good).encode(), {"Content-Type": "application/json; charset=x-nope"}, 415),
+        (json.dumps(good).encode(), {"Content-Type": "application/json; charset=latin-1"}, 415),
+        (gzip.compress(json.dumps(good).encode()), {**json_type, "Content-Encoding": "gzip"}, 415),
+        (gzip.compress(b'{"a": "' + b"x" * 10_000_000 + b'"}'), {**json_type, "Content-Encoding": "gzip"}, 415),
+        (b"[" * 5000, json_type, 400),
+        (b'{"a":' * 50 + b"1" + b"}" * 50, json_type, 400),
+        (b"[]", json_type, 400), (b"null", json_type, 400), (b'"x"', json_type, 400),
+        (b"\xff\xfe\x00", json_type, 400), (b"{", json_type, 400),
+        (json.dumps({**good, "sender_id": 5}).encode(), json_type, 400),
+        (json.dumps({**good, "sender_id": "x" * 200}).encode(), json_type, 400),
+        (json.dumps({**good, "rating": "maybe"}).encode(), json_type, 400),
+        (json.dumps({**good, "comment": 5}).encode(), json_type, 400),
+        (json.dumps({**good, "bot_message": "\x00\x01"}).encode(), json_type, 400),
+        (b'{"a": "' + b"x" * 100_000 + b'"}', json_type, 413),
+        (b"rating=up", {"Content-Type": "application/x-www-form-urlencoded"}, 415),
+    ]
+
+    async def run() -> None:
+        async with TestClient(TestServer(web_server.create_app("http://localhost:5005"))) as client:
+            for data, headers, status in cases:
+                reply = await client.post("/api/feedback", data=data, headers=headers)
+                assert reply.status == status, (data[:40], headers, await reply.text())
+                assert "error" in await reply.json()
+            stored = {**good, "bot_message": f"Svar\x00 om {CPR}", "comment": f"Mit CPR er {CPR}"}
+            assert (await client.post("/api/feedback", json=stored)).status == 201
+            # per client, for a client a proxy on this host names (loopback itself is not limited)
+            proxied = {"X-Forwarded-For": "203.0.113.7"}
+            statuses = [(await client.post("/api/feedback", json=good, headers=proxied)).status
+                        for _ in range(4)]
+            assert statuses == [201, 201, 201, 429]
+            slow = await client.post("/api/feedback", json=good, headers=proxied)
+            assert (await slow.json())["error"] == hygiene.note(hygiene.SLOW_DOWN, "da")
+
+    asyncio.run(run())
+    rows = [r for r in feedback.recent(url=url) if r.sender_id == good["sender_id"]]
+    assert len(rows) == 4
+    masked = [r for r in rows if r.comment]
+    assert len(masked) == 1 and CPR not in masked[0].comment + masked[0].bot_message
+    assert masked[0].bot_message == "Svar om [CPR fjernet]"
+    db.engine(url).dispose()
+
+
+# ---- what docs/limits.md says about the pinned aiohttp ------------------------------------
+
+
+def test_aiohttp_uses_its_c_http_parser():
+    """The pure-Python parser has request-smuggling advisories (GHSA-8495-4g3g-x7pr and others)."""
+    from aiohttp import http_parser
+
+    assert http_parser.HttpRequestParser.__module__ == "aiohttp._http_parser"
+    assert not os.environ.get("AIOHTTP_NO_EXTENSIONS")
+
+
+def test_static_files_have_no_symlinks_or_compressed_variants():
+    """GHSA-jwhx-xcg6-8xhj: compressed variants that are symbolic links escape the folder."""
+    from bot.web.server import STATIC
+
+    for path in STATIC.rglob("*"):
+        assert not path.is_symlink(), path
+        assert path.suffix not in (".gz", ".br"), path

@@ -1,0 +1,93 @@
+"""The form base (actions/forms.py): what every form does with an answer."""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import manage_booking, visit_form  # noqa: F401 - registers the forms' validations
+from actions.forms import ActionAbortForm, Rejected, check, form_slots
+from tests.conftest import DOMAIN, all_buttons, make_tracker, responses
+
+ACTIONS = Path(__file__).resolve().parent.parent / "actions"
+
+
+def parse_number(text: str, tracker: Tracker, dispatcher: CollectingDispatcher) -> dict:
+    if not text.isdigit():
+        raise Rejected("utter_invalid_phone")
+    return {"phone": text}
+
+
+def test_an_answer_is_accepted_and_its_failures_forgotten():
+    tracker = make_tracker("20123456")
+    tracker.slots["form_failures"] = {"phone": 2, "email": 1}
+    result = check("phone", CollectingDispatcher(), tracker, parse_number)
+    assert result == {"phone": "20123456", "form_failures": {"email": 1}}
+
+
+def test_a_rejected_answer_is_explained_and_a_person_offered_after_three():
+    failures: dict = {}
+    for _ in range(3):
+        dispatcher = CollectingDispatcher()
+        tracker = make_tracker("hmm")
+        tracker.slots["form_failures"] = failures
+        result = check("phone", dispatcher, tracker, parse_number)
+        failures = result["form_failures"]
+        assert result["phone"] is None
+    assert responses(dispatcher.messages) == ["utter_invalid_phone", "utter_offer_human"]
+    assert "/request_human" in [b["payload"] for b in all_buttons(dispatcher.messages)]
+    assert failures == {"phone": 0}  # counted again from zero
+
+
+def test_a_side_question_is_answered_instead_of_failing():
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker("hvad er SMV:Digital?", "ask_grant_smv_digital")
+    result = check("phone", dispatcher, tracker, parse_number)
+    assert result == {"phone": None} and "utter_invalid_phone" not in responses(dispatcher.messages)
+    assert dispatcher.messages[0]["kind"] == "answer"
+
+
+def test_question_first_answers_before_reading_free_text():
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker("hvad er SMV:Digital?", "ask_grant_smv_digital")
+    result = check("company_name", dispatcher, tracker, lambda t, *_: {"company_name": t}, question_first=True)
+    assert result == {"company_name": None}
+
+
+def test_the_abort_action_forgets_the_stopped_forms_slots_from_the_domain():
+    tracker = make_tracker("stop", "stop")
+    tracker.events.append({"event": "active_loop", "name": "visit_form"})
+    tracker.events.append({"event": "active_loop", "name": None})
+    dispatcher = CollectingDispatcher()
+    events = ActionAbortForm().run(dispatcher, tracker, DOMAIN)
+    cleared = {e["name"] for e in events if e["event"] == "slot" and e["value"] is None}
+    required = set(DOMAIN["forms"]["visit_form"]["required_slots"])
+    assert required | {"company_address", "summary_shown", "send_copy", "form_failures"} == cleared
+    assert responses(dispatcher.messages) == ["utter_form_stopped"]
+
+
+def test_every_form_slot_list_comes_from_the_domain():
+    assert form_slots(DOMAIN, "manage_booking_form") == DOMAIN["forms"]["manage_booking_form"]["required_slots"]
+
+
+@pytest.mark.parametrize("module", sorted(ACTIONS.glob("*.py")), ids=lambda p: p.name)
+def test_no_action_module_imports_another_ones_private_names(module):
+    for node in ast.walk(ast.parse(module.read_text())):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("actions"):
+            assert not [a.name for a in node.names if a.name.startswith("_")], module.name
+
+
+def test_every_response_an_action_or_e_mail_names_is_in_the_domain():
+    import re
+
+    named = set()
+    for path in [*ACTIONS.glob("*.py"), *Path("bot").rglob("*.py")]:
+        if path.name == "wording.py":
+            continue  # its docstring's example
+        named |= set(re.findall(r'response="(utter_[a-z_]+)"', path.read_text()))
+        named |= set(re.findall(r'wording\.(?:text|message)\("(utter_[a-z_]+)"', path.read_text()))
+    assert named, "responses are named in the code"
+    assert not named - set(DOMAIN["responses"])
