@@ -7,28 +7,58 @@ postal address and opening hour lives in ``contacts.yml`` and is rendered from t
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
-from functools import lru_cache
+import threading
+import time
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
+from babel.dates import format_date
 
-from bot import settings
+from bot import settings, wording
 
 LANGUAGES = ("da", "en")
 #: The municipality's general contact, used wherever a specific one is not known yet.
 GENERAL_CONTACT = "koege_kommune"
-READ_MORE = {"da": "Læs mere: {url} (kontrolleret {date})", "en": "Read more: {url} (verified {date})"}
-CONTACT_LABELS = {
-    "da": {"email": "E-mail", "phone": "Telefon", "address": "Adresse", "link": "Link"},
-    "en": {"email": "E-mail", "phone": "Phone", "address": "Address", "link": "Link"},
-}
+#: The last line of every answer and contact card: "Læs mere: [koege.dk](https://…) (kontrolleret
+#: 22. november 2026)". Wording in domain.yml; the link is markdown, which the web widget and the
+#: Telegram bridge show as a link with the text only, and plain-text channels show with the URL.
+READ_MORE = "utter_knowledge_source"
+#: Contact card lines (domain.yml): "E-mail: {email}", "Telefon: {phone}", "Adresse: {address}",
+#: and the note shown when a unit has neither e-mail nor phone yet.
+CARD_EMAIL = "utter_knowledge_card_email"
+CARD_PHONE = "utter_knowledge_card_phone"
+CARD_ADDRESS = "utter_knowledge_card_address"
+NOT_YET_KNOWN = "utter_knowledge_card_no_direct_contact"
+#: Long dates as Danish and English readers write them: "22. november 2026", "22 November 2026".
+DATE_PATTERN = {"da": "d. MMMM y", "en": "d MMMM y"}
 CONTACT_LINE = {"da": "Kontakt", "en": "Contact"}
-NOT_YET_KNOWN = {
-    "da": "Direkte telefon og e-mail er endnu ikke oplyst her. Skriv til kommunen via den generelle kontakt, eller bed om at blive kontaktet.",
-    "en": "A direct phone number and e-mail are not listed here yet. Use the general contact, or ask to be contacted.",
-}
+
+
+def long_date(day: dt.date, lang: str) -> str:
+    """``day`` in the long form of ``lang`` (Danish month names in lower case)."""
+    return format_date(day, DATE_PATTERN[lang], locale=lang)
+
+
+def site_name(url: str) -> str:
+    """The host of ``url`` without "www." ("koege.dk", "sn.dk")."""
+    host = urlsplit(url).hostname or url
+    return host.removeprefix("www.")
+
+
+def source_link(url: str, title: str | None = None) -> str:
+    """A markdown link whose text is ``title`` or the site's name; the URL's parentheses and
+    spaces are escaped so that the link survives markdown renderers."""
+    text = (title or site_name(url)).replace("[", "(").replace("]", ")")
+    target = url.replace(" ", "%20").replace("(", "%28").replace(")", "%29")
+    return f"[{text}]({target})"
+
+
+def read_more(url: str, title: str | None, verified: dt.date, lang: str) -> str:
+    """The source line that ends answers and contact cards, in ``lang``."""
+    return wording.text(READ_MORE, lang, link=source_link(url, title), date=long_date(verified, lang))
 
 
 class KnowledgeError(ValueError):
@@ -50,6 +80,8 @@ class Contact:
     cvr: str | None = None
     missing: str | None = None
     keywords: tuple[str, ...] = ()
+    source_title: str | None = None  # link text for ``titled_source``; else the site's name
+    titled_source: str | None = None  # the URL ``source_title`` names (staff may change ``source``)
 
     def line(self, lang: str) -> str:
         """One line for the end of a topic answer: the unit and how to reach it."""
@@ -59,18 +91,19 @@ class Contact:
 
     def card(self, lang: str) -> str:
         """A short contact card: unit, what it handles, e-mail, phone, address, source."""
-        labels = CONTACT_LABELS[lang]
         lines = [f"{self.name[lang]}: {self.handles[lang]}."]
         if self.email:
-            lines.append(f"{labels['email']}: {self.email}")
+            lines.append(wording.text(CARD_EMAIL, lang, email=self.email))
         if self.phone:
             hours = f" ({self.phone_hours[lang]})" if self.phone_hours else ""
-            lines.append(f"{labels['phone']}: {self.phone}{hours}")
+            lines.append(wording.text(CARD_PHONE, lang, phone=self.phone) + hours)
         if self.address:
-            lines.append(f"{labels['address']}: {self.address}")
+            lines.append(wording.text(CARD_ADDRESS, lang, address=self.address))
         if not (self.email or self.phone):
-            lines.append(NOT_YET_KNOWN[lang])
-        lines.append(READ_MORE[lang].format(url=self.url or self.source, date=self.verified.isoformat()))
+            lines.append(wording.text(NOT_YET_KNOWN, lang))
+        url = self.url or self.source
+        title = self.source_title if url == self.titled_source else None
+        lines.append(read_more(url, title, self.verified, lang))
         return "\n".join(lines)
 
 
@@ -86,6 +119,8 @@ class Entry:
     contacts: tuple[str, ...] = ()
     buttons: tuple[str, ...] = ()  # intents
     missing: str | None = None
+    source_title: str | None = None  # link text for ``titled_source``; else the site's name
+    titled_source: str | None = None  # the URL ``source_title`` names (staff may change ``source``)
 
 
 @dataclass
@@ -115,8 +150,9 @@ class Knowledge:
                 contacts = [c for c in contacts if c.address] + [self.contacts[GENERAL_CONTACT]]
             if "request_human" in self.labels and "request_human" not in entry.buttons:
                 buttons.append(self.button("request_human", lang))
+        title = entry.source_title if entry.titled_source == entry.source else None
         parts = [entry.text[lang].strip(), *(c.line(lang) for c in contacts),
-                 READ_MORE[lang].format(url=entry.source, date=entry.verified.isoformat())]
+                 read_more(entry.source, title, entry.verified, lang)]
         return "\n\n".join(parts), buttons
 
 
@@ -149,7 +185,7 @@ def load(directory: Path | None = None) -> Knowledge:
             _require(raw, ("id", "name", "handles", "source", "verified"), where)
             kb.contacts[raw["id"]] = Contact(
                 **{**raw, "verified": _date(raw["verified"], where),
-                   "keywords": tuple(raw.get("keywords", ()))}
+                   "keywords": tuple(raw.get("keywords", ())), "titled_source": raw["source"]}
             )
         for raw in doc.get("entries", []):
             where = f"{path.name}: entry {raw.get('id')}"
@@ -163,6 +199,7 @@ def load(directory: Path | None = None) -> Knowledge:
                 contacts=tuple(raw.get("contacts", ())),
                 buttons=tuple(b["intent"] for b in raw.get("buttons", ())),
                 missing=raw.get("missing"),
+                source_title=raw.get("source_title"), titled_source=raw["source"],
             )
         kb.labels.update(doc.get("labels", {}))
         kb.citizen_words += tuple(doc.get("citizen_words", ()))
@@ -180,7 +217,91 @@ def _check_references(kb: Knowledge) -> None:
                 raise KnowledgeError(f"entry {entry.id}: button to unknown intent {intent!r}")
 
 
-@lru_cache(maxsize=1)
+#: How often (seconds) ``default()`` asks the database whether staff changed content.
+CONTENT_CHECK_SECONDS = 2.0
+_live: dict[str, Any] = {"files": None, "current": None, "version": None, "checked": float("-inf")}
+_live_lock = threading.Lock()
+
+
 def default() -> Knowledge:
-    """The knowledge base from the configured folder, loaded once per process."""
-    return load()
+    """The knowledge base from the configured folder (read once per process) with the staff
+    console's corrections applied (``bot.store.content``).
+
+    At most every ``CONTENT_CHECK_SECONDS`` it asks the assistant's database for the content
+    version (one cheap query) and re-applies the overrides when it changed, so an edit is
+    live on every instance within seconds, without retraining or a restart. When the
+    database cannot be read, the last known content stays in use.
+    """
+    with _live_lock:
+        if _live["files"] is None:
+            _live["files"] = _live["current"] = load()
+        now = time.monotonic()
+        if now - _live["checked"] >= CONTENT_CHECK_SECONDS:
+            _live["checked"] = now
+            found = _content_overrides(_live["version"])
+            if found is not None:
+                _live["version"], overrides = found
+                _live["current"] = apply_overrides(_live["files"], overrides)
+        return _live["current"]
+
+
+def _reset_default() -> None:
+    """Forget the loaded files and overrides (tests; the next ``default()`` reads again)."""
+    with _live_lock:
+        _live.update(files=None, current=None, version=None, checked=float("-inf"))
+
+
+default.cache_clear = _reset_default  # type: ignore[attr-defined]  # as when it was an lru_cache
+
+
+def _content_overrides(known: int | None) -> tuple[int, dict[tuple[str, str], dict[str, str]]] | None:
+    """(version, overrides) when the content version differs from ``known``; else None."""
+    import sqlalchemy as sa
+
+    from bot.store import content, db
+
+    url = db.database_url()
+    if url.get_backend_name() == "sqlite" and not Path(url.database or "").exists():
+        return None  # nothing stored yet (and no empty database file created)
+    try:
+        engine = db.engine()
+        found = content.version(engine=engine)
+        if found == known:
+            return None
+        return found, (content.overrides(engine=engine) if found else {})
+    except sa.exc.SQLAlchemyError:
+        return None  # no content table yet, or the database is away: keep what we have
+
+
+def editable_values(kb: Knowledge, kind: str, key: str) -> dict[str, str]:
+    """The fields staff may change of an answer (``kind`` "answer", ``key`` its intent) or a
+    contact ("contact", its id), as text (the console's form and the edit history)."""
+    if kind == "answer":
+        entry = kb.entries[key]
+        return {"text_da": entry.text["da"].strip(), "text_en": entry.text["en"].strip(),
+                "source": entry.source, "verified": entry.verified.isoformat()}
+    contact = kb.contacts[key]
+    return {"email": contact.email or "", "phone": contact.phone or "", "address": contact.address or "",
+            "url": contact.url or "", "source": contact.source, "verified": contact.verified.isoformat()}
+
+
+def apply_overrides(kb: Knowledge, overrides: dict[tuple[str, str], dict[str, str]]) -> Knowledge:
+    """A copy of ``kb`` with staff's corrections: (kind, key) -> field values (see
+    ``editable_values``). Overrides of answers or contacts no longer in the files are ignored."""
+    entries, contacts = dict(kb.entries), dict(kb.contacts)
+    for (kind, key), values in overrides.items():
+        if kind == "answer" and key in entries:
+            entry = entries[key]
+            entries[key] = replace(
+                entry, text={"da": values.get("text_da") or entry.text["da"],
+                             "en": values.get("text_en") or entry.text["en"]},
+                source=values.get("source") or entry.source,
+                verified=_date(values.get("verified") or entry.verified, f"override {key}"))
+        elif kind == "contact" and key in contacts:
+            contact = contacts[key]
+            contacts[key] = replace(
+                contact, email=values.get("email") or None, phone=values.get("phone") or None,
+                address=values.get("address") or None, url=values.get("url") or None,
+                source=values.get("source") or contact.source,
+                verified=_date(values.get("verified") or contact.verified, f"override {key}"))
+    return Knowledge(entries=entries, contacts=contacts, labels=kb.labels, citizen_words=kb.citizen_words)

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from bot.console import app as console_app
 from bot.store import audit, db, staff
-from tests.console.client import Client
+from tests.web.console.client import Client
 
 PASSWORD = "korrekt-hest-batteri"
 

@@ -13,8 +13,8 @@ from bot import knowledge, settings
 from bot.console import app as console_app
 from bot.store import audit, content, conversations, db, review, staff
 from bot.store.models import Booking, Feedback
-from tests.console import trackers
-from tests.console.client import Client
+from tests.web.console import trackers
+from tests.web.console.client import Client
 
 PASSWORD = "korrekt-hest-batteri"
 

@@ -87,6 +87,7 @@ def svm(tmp_path_factory):
     ("er du et menneske?", "bot_challenge"),
     ("am I talking to a real person?", "bot_challenge"),
     ("is this AI?", "bot_challenge"),
+    ("taler jeg med et menneske", "bot_challenge"),
     ("jeg vil tale med et menneske", "request_human"),
     ("I want to talk to a person", "request_human"),
     ("Hvad er Handletanken?", "ask_handletank"),

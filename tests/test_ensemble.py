@@ -95,3 +95,33 @@ def test_a_changed_knowledge_file_changes_the_fingerprint(tmp_path):
     (tmp_path / "grants.yml").write_text("entries: []\n# changed\n")
     assert CharNgramEnsembleClassifier.fingerprint_addon(config) != before
     assert CharNgramEnsembleClassifier.fingerprint_addon({"knowledge_dir": ""}) is None
+
+
+def test_features_outside_rasas_graph_equal_those_inside(tmp_path, spacy_model):
+    """The evaluation (bot/dev/nlu_eval.py) and the knowledge sentences featurise texts with
+    ``features_with``; inside Rasa the same texts go through SpacyNLP and SpacyTokenizer."""
+    from rasa.nlu.tokenizers.spacy_tokenizer import SpacyTokenizer
+    from rasa.nlu.utils.spacy_utils import SpacyNLP
+
+    from bot.nlp.ensemble import features_text, features_with
+
+    context, storage = ExecutionContext(GraphSchema({}), "test"), LocalModelStorage(tmp_path)
+    spacy_nlp = SpacyNLP.create({**SpacyNLP.get_default_config(), "model": spacy_model.model_name,
+                                 "case_sensitive": False}, storage, Resource("nlp"), context)
+    tokenizer = SpacyTokenizer.create(SpacyTokenizer.get_default_config(), storage, Resource("tok"), context)
+    texts = ["Må vi sætte et Skilt op på facaden?", "byggetilladelser til lagerhaller", "Hvad er Handletanken"]
+    messages = tokenizer.process(spacy_nlp.process([Message(data={TEXT: t}) for t in texts], spacy_model))
+    assert [features_text(m) for m in messages] == [features_with(spacy_model.model, t) for t in texts]
+
+
+def test_the_blend_is_a_probability_distribution_weighted_towards_the_svm():
+    import numpy as np
+
+    from bot.nlp.ensemble import blend, softmax_rows
+
+    svm = softmax_rows(np.array([[1.0, 0.0, -1.0], [0.2, 0.1, 0.0]]), temperature=10.0)
+    assert np.allclose(svm.sum(axis=1), 1.0) and svm[0, 0] > 0.99
+    diet = np.array([[0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+    mixed = blend(svm, diet, weight=0.8)
+    assert np.allclose(mixed.sum(axis=1), 1.0)
+    assert mixed[0].argmax() == 0  # a confident SVM wins over a confident DIET at weight 0.8

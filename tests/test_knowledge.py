@@ -33,13 +33,67 @@ def test_every_entry_has_source_url_verified_date_and_both_languages(kb):
         assert entry.text["da"] != entry.text["en"], entry.id
 
 
-def test_every_answer_ends_with_its_source_link(kb):
+DANISH_DATE = re.compile(r"\(kontrolleret \d{1,2}\. (januar|februar|marts|april|maj|juni|juli|august|"
+                         r"september|oktober|november|december) \d{4}\)$")
+ENGLISH_DATE = re.compile(r"\(checked \d{1,2} (January|February|March|April|May|June|July|August|"
+                          r"September|October|November|December) \d{4}\)$")
+MARKDOWN_LINK = re.compile(r"\[([^\]]+)\]\(([^)\s]+)\)")
+
+
+def test_every_answer_ends_with_a_short_source_link_and_a_long_date(kb):
     for intent, entry in kb.entries.items():
-        for lang in knowledge.LANGUAGES:
-            text, _ = kb.answer(intent, lang)
-            assert text.splitlines()[-1].startswith(("Læs mere: ", "Read more: "))
-            assert entry.source in text.splitlines()[-1]
-            assert entry.verified.isoformat() in text
+        for lang, start, date in (("da", "Læs mere: ", DANISH_DATE), ("en", "Read more: ", ENGLISH_DATE)):
+            last = kb.answer(intent, lang)[0].splitlines()[-1]
+            assert last.startswith(start), (intent, last)
+            [(text, url)] = MARKDOWN_LINK.findall(last)
+            assert url == entry.source.replace("(", "%28").replace(")", "%29")
+            assert len(text) <= 40 and "://" not in text, text
+            assert date.search(last), last
+            assert entry.verified.isoformat() not in last
+
+
+def test_the_link_text_is_the_source_title_or_the_site_name(kb):
+    text, _ = kb.answer("ask_grant_smv_groen", "da")
+    assert "Læs mere: [danskindustri.dk](https://www.danskindustri.dk/" in text
+    assert knowledge.site_name("https://koege.dk/virksomhed/x") == "koege.dk"
+    assert knowledge.source_link("https://www.koege.dk/a", "Køge Kommune") == "[Køge Kommune](https://www.koege.dk/a)"
+    assert knowledge.source_link("https://example.org/a_(b) c") == "[example.org](https://example.org/a_%28b%29%20c)"
+    assert knowledge.source_link("https://x.dk/", "[odd] title") == "[(odd) title](https://x.dk/)"
+
+
+def test_a_source_title_from_the_file_is_the_link_text_until_staff_change_the_source(tmp_path):
+    entry = {
+        "id": "x", "intent": "ask_x", "title": {"da": "X", "en": "X"},
+        "text": {"da": "Tekst.", "en": "Text."}, "source": "https://www.example.org/long/path",
+        "source_title": "Eksempel", "verified": "2026-11-22",
+    }
+    (tmp_path / "x.yml").write_text(yaml.safe_dump({"entries": [entry]}))
+    kb = knowledge.load(tmp_path)
+    assert kb.answer("ask_x", "da")[0].endswith(
+        "Læs mere: [Eksempel](https://www.example.org/long/path) (kontrolleret 22. november 2026)")
+    assert kb.answer("ask_x", "en")[0].endswith(
+        "Read more: [Eksempel](https://www.example.org/long/path) (checked 22 November 2026)")
+    changed = knowledge.apply_overrides(kb, {("answer", "ask_x"): {"source": "https://other.dk/page"}})
+    assert changed.answer("ask_x", "da")[0].splitlines()[-1].startswith("Læs mere: [other.dk](https://other.dk/page)")
+
+
+@pytest.mark.parametrize(("day", "lang", "expected"), [
+    (dt.date(2026, 11, 22), "da", "22. november 2026"),
+    (dt.date(2026, 11, 22), "en", "22 November 2026"),
+    (dt.date(2027, 5, 1), "da", "1. maj 2027"),
+    (dt.date(2027, 5, 1), "en", "1 May 2027"),
+])
+def test_dates_are_written_in_long_form(day, lang, expected):
+    assert knowledge.long_date(day, lang) == expected
+
+
+def test_contact_cards_end_with_a_short_source_link_and_their_labels_come_from_the_domain(kb):
+    card = kb.contacts["parkering"].card("da").splitlines()
+    assert card[1:3] == ["E-mail: parkering@koege.dk", "Telefon: 56 67 25 50 (Se telefontiderne på kommunens side)"]
+    assert card[-1].startswith("Læs mere: [koege.dk](https://www.koege.dk/") and DANISH_DATE.search(card[-1])
+    english = kb.contacts["koege_kommune"].card("en").splitlines()
+    assert "Address: Torvet 1, 4600 Køge" in english
+    assert english[-1].startswith("Read more: [koege.dk](") and ENGLISH_DATE.search(english[-1])
 
 
 def test_answers_are_short(kb):

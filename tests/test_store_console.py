@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from bot import knowledge
 from bot.store import audit, content, conversations, db, review, staff
 from bot.store.models import utcnow
-from tests.console import trackers
+from tests.web.console import trackers
 
 PASSWORD = "korrekt-hest-batteri"
 

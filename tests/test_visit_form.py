@@ -213,3 +213,11 @@ def test_english_conversations_get_english_time_buttons_that_parse_back():
     button = messages[0]["buttons"][0]
     assert button["title"] == "Wednesday 25 November at 09.00"
     assert validate("visit_time", button["payload"], lang="en")[0]["visit_time"] == "2026-11-25T09:00"
+
+
+@pytest.mark.parametrize("slot", ["company_name", "contact_name"])
+def test_an_answer_longer_than_the_column_gets_a_clear_message(slot):
+    result, text, messages = validate(slot, "Testfabrikken " * 22)  # 308 characters
+    assert result[slot] is None
+    assert responses(messages) == ["utter_answer_too_long"] and messages[0]["limit"] == 255
+    assert "255 tegn" in text

@@ -154,7 +154,7 @@ def test_english_interface_from_the_query(new_page, stack):
     expect(page.locator(".kw-notice").get_by_role("link")).to_have_attribute("href", re.compile(r"/privacy$"))
     expect(page.get_by_label("Type your message")).to_be_focused()
     expect(page.get_by_role("button", name="Talk to a person")).to_be_visible()
-    ask(page, "What grants are there for green transition?")
+    ask(page, "How do I get a building permit for my company?")
     expect(page.locator(".kw-log")).to_contain_text("Read more:")
     expect(page.get_by_role("button", name="Yes, the answer was helpful")).to_be_visible()
 

@@ -6,6 +6,7 @@ worker that is; a message emitted on the other worker (here: Rasa's HTTP API, wh
 the kernel hands to either worker) reaches the browser through Redis."""
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -58,6 +59,14 @@ def test_a_message_emitted_on_either_worker_reaches_the_browser(new_page, worker
     expect(page.locator(".kw-msg--bot")).not_to_have_count(0)
     conversation = session_id(page)
     token = (workers.var / "api-token").read_text().strip()
+    deadline = time.monotonic() + 60
+    while True:  # the greeting's turn is stored before staff messages are sent into it
+        stored = requests.get(f"{workers.rasa}/conversations/{conversation}/tracker",
+                              params={"token": token}, timeout=30)
+        if stored.ok and any(e.get("event") == "user" for e in stored.json().get("events") or []):
+            break
+        assert time.monotonic() < deadline, "the conversation was never stored"
+        time.sleep(0.5)
     for _ in range(SENDS):  # a new connection each time, so either worker may take it
         reply = requests.post(f"{workers.rasa}/conversations/{conversation}/execute",
                               params={"output_channel": "socketio", "token": token},

@@ -16,7 +16,7 @@ import requests
 import yaml
 from playwright.sync_api import expect
 
-from tests.console.conftest import PASSWORD, sign_in
+from tests.web.console.conftest import PASSWORD, sign_in
 from tests.web.support import SCREENSHOTS, ask, axe_violations
 
 GIBBERISH = "kan I hjælpe med bogføring"  # the model is unsure (about 0.24): a fallback

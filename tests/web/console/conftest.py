@@ -17,7 +17,6 @@ from bot.dev.stack import BotStack
 from bot.settings import ROOT
 from bot.store import db
 from bot.store.models import Booking
-from tests.web.conftest import browser, new_page  # noqa: F401 - the same Chromium and page checks
 
 PASSWORD = "korrekt-hest-batteri"
 USERS = {"anne": "admin", "bo": "reviewer", "laase": "reviewer"}
