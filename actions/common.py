@@ -18,3 +18,10 @@ def language(tracker: Tracker) -> str:
 
 def kb() -> knowledge.Knowledge:
     return knowledge.default()
+
+
+def failed_in_a_row(tracker: Tracker, times: int = 2) -> bool:
+    """Whether the assistant's last ``times`` replies were "did you mean …?"/"not understood"."""
+    replies = [e.get("name") for e in tracker.events
+               if e.get("event") == "action" and e.get("name") not in (None, "action_listen", "action_handover")]
+    return len(replies) >= times and all(name == "action_clarify" for name in replies[-times:])

@@ -1,4 +1,5 @@
-"""Dialogue actions: clarifying unclear messages, handing over to a person, privacy notice."""
+"""Dialogue actions: clarifying unclear messages, privacy notice, out of scope. (Asking for a
+person: ``actions/handover.py``.)"""
 from __future__ import annotations
 
 from typing import Any
@@ -6,8 +7,8 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import kb, language
-from bot import contacts, settings
+from actions.common import ASK_HUMAN, failed_in_a_row, kb, language
+from bot import metrics, settings
 from bot.nlp.keywords import count_hits
 
 #: Intents never offered as "did you mean" topics.
@@ -28,6 +29,7 @@ class ActionClarify(Action):
     ) -> list[dict[str, Any]]:
         lang = language(tracker)
         knowledge = kb()
+        metrics.FALLBACKS.inc()
         ranking = tracker.latest_message.get("intent_ranking") or []
         choices = [
             item["name"] for item in ranking
@@ -42,25 +44,8 @@ class ActionClarify(Action):
         else:
             buttons = [knowledge.button(i, lang) for i in MAIN_MENU + ["request_human"]]
             dispatcher.utter_message(response="utter_not_understood", buttons=buttons)
-        return []
-
-
-class ActionHandover(Action):
-    """A request for a person: how to reach the business service."""
-
-    def name(self) -> str:
-        return "action_handover"
-
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[dict[str, Any]]:
-        lang = language(tracker)
-        knowledge = kb()
-        general = contacts.general(knowledge)
-        dispatcher.utter_message(
-            response="utter_handover", card=general.card(lang),
-            buttons=[knowledge.button("book_visit", lang), knowledge.button("ask_contact", lang)],
-        )
+        if failed_in_a_row(tracker, 1):  # the second failed answer in a row: offer a person
+            dispatcher.utter_message(response=ASK_HUMAN)
         return []
 
 

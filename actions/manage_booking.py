@@ -18,7 +18,7 @@ from rasa_sdk.types import DomainDict
 from actions.common import language
 from actions.forms import FormValidation, Rejected, accept, fail, form_slots, message_text, reset
 from actions.visit_form import ActionAskVisitTime, find_email, validate_time
-from bot import limits
+from bot import limits, metrics
 from bot.booking import notify, service
 from bot.wording import format_when
 
@@ -122,6 +122,7 @@ class ActionManageBooking(Action):
             if tracker.get_slot("manage_choice") == CANCEL:
                 booking = await asyncio.to_thread(service.cancel, reference, email)
                 notify.send_soon()
+                metrics.BOOKINGS.labels("cancelled").inc()
                 dispatcher.utter_message(response="utter_manage_cancelled", reference=booking.reference)
                 return done
             new_start = dt.datetime.fromisoformat(tracker.get_slot("manage_new_time"))
@@ -133,6 +134,7 @@ class ActionManageBooking(Action):
         except service.BookingNotFound:
             dispatcher.utter_message(response="utter_manage_not_found")
             return done
+        metrics.BOOKINGS.labels("moved").inc()
         dispatcher.utter_message(response="utter_manage_moved", reference=booking.reference,
                                  when=format_when(booking.slot_start, lang))
         return done

@@ -1,13 +1,14 @@
 """The action server process: ``python -m actions.server`` (``python -m bot.cli run`` starts it).
 
-Rasa SDK's Sanic app with three changes:
+Rasa SDK's Sanic app with four changes:
 
 - it listens on ``ACTION_INTERFACE`` (127.0.0.1 by default), never on every interface;
-- every call except ``/health`` must carry the shared secret ``X-Action-Token`` that Rasa sends
+- every call except ``/health`` and ``/metrics`` must carry the shared secret ``X-Action-Token`` that Rasa sends
   (endpoints.yml ``headers``; ``ACTION_SERVER_TOKEN``, or the random one ``bot.cli run`` writes
   for each start): a forged tracker posted to ``/webhook`` runs nothing;
 - it runs the retention purge every ``PURGE_INTERVAL_HOURS``, so the purge runs wherever the
-  assistant runs (every instance may run it: deleting what is expired twice is harmless).
+  assistant runs (every instance may run it: deleting what is expired twice is harmless);
+- ``/metrics`` (``bot.metrics``): actions run, fallbacks, bookings, handovers, callbacks.
 """
 from __future__ import annotations
 
@@ -15,15 +16,18 @@ import asyncio
 import hmac
 import logging
 
+import yaml
 from rasa_sdk import endpoint
 from sanic import Sanic, response
 from sanic.request import Request
 
-from bot import logs, settings
+from bot import logs, metrics, settings
 
 logger = logging.getLogger(__name__)
 HEADER = "X-Action-Token"
-OPEN_PATHS = frozenset({"/health"})
+OPEN_PATHS = frozenset({"/health", "/metrics"})
+#: Label values of the action counter: the domain's actions only (never a caller's text).
+ACTION_NAMES = frozenset(yaml.safe_load((settings.ROOT / "domain.yml").read_text(encoding="utf-8"))["actions"])
 
 
 def authorised(request: Request, token: str) -> bool:
@@ -53,7 +57,17 @@ def create_app(token: str | None = None, purge_hours: float | None = None) -> Sa
     async def require_token(request: Request):  # noqa: ANN202 - Sanic middleware
         if request.path not in OPEN_PATHS and not authorised(request, token):
             return response.json({"error": "unauthorised"}, status=401)
+        if request.path == "/webhook":
+            body = request.json if request.body else None
+            name = body.get("next_action") if isinstance(body, dict) else None
+            if isinstance(name, str) and name in ACTION_NAMES:
+                metrics.ACTIONS.labels(name).inc()
         return None
+
+    @app.get("/metrics")
+    async def prometheus(_: Request):  # noqa: ANN202 - a Sanic handler
+        body, content_type = metrics.exposition()
+        return response.raw(body, content_type=content_type)
 
     if purge_hours:
         app.add_task(purge_forever(purge_hours))

@@ -36,7 +36,7 @@ from actions.forms import (
     message_text,
     reset,
 )
-from bot import cvr, limits, settings, wording
+from bot import cvr, limits, metrics, settings, wording
 from bot.booking import availability, notify, service
 from bot.nlp import dates
 from bot.nlp.keywords import count_hits
@@ -342,8 +342,10 @@ class ActionBookVisit(Action):
                     SlotSet("summary_shown", None), FollowupAction("visit_form")]
         except service.StoreUnavailable:
             dispatcher.utter_message(response="utter_booking_not_stored")
-            return [SlotSet("booking_confirmed", None), SlotSet("summary_shown", None)]
+            # The form asks again (the short question), so "Prøv igen" (/affirm) books.
+            return [SlotSet("booking_confirmed", None), FollowupAction("visit_form")]
         notify.send_soon()
+        metrics.BOOKINGS.labels("booked").inc()
         dispatcher.utter_message(response="utter_booking_done",
                                  when=format_when(booking.slot_start, lang), reference=booking.reference)
         if request.send_copy:

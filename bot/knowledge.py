@@ -32,9 +32,10 @@ CARD_EMAIL = "utter_knowledge_card_email"
 CARD_PHONE = "utter_knowledge_card_phone"
 CARD_ADDRESS = "utter_knowledge_card_address"
 NOT_YET_KNOWN = "utter_knowledge_card_no_direct_contact"
+#: "Kontakt: {unit}, {how}" at the end of a topic answer.
+CONTACT_LINE = "utter_knowledge_contact_line"
 #: Long dates as Danish and English readers write them: "22. november 2026", "22 November 2026".
 DATE_PATTERN = {"da": "d. MMMM y", "en": "d MMMM y"}
-CONTACT_LINE = {"da": "Kontakt", "en": "Contact"}
 
 
 def long_date(day: dt.date, lang: str) -> str:
@@ -86,8 +87,7 @@ class Contact:
     def line(self, lang: str) -> str:
         """One line for the end of a topic answer: the unit and how to reach it."""
         reach = [v for v in (self.email, self.phone) if v] or [v for v in (self.address,) if v]
-        label = CONTACT_LINE[lang]
-        return f"{label}: {self.name[lang]}" + (f", {', '.join(reach)}" if reach else "")
+        return wording.text(CONTACT_LINE, lang, unit=self.name[lang] + (f", {', '.join(reach)}" if reach else ""))
 
     def card(self, lang: str) -> str:
         """A short contact card: unit, what it handles, e-mail, phone, address, source."""

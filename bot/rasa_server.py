@@ -4,6 +4,7 @@ It runs ``rasa run`` with the options that follow from the settings, built here 
 on the command line: Rasa's API token (``RASA_API_TOKEN`` or the generated one in
 ``STATE_DIR/api-token``) is given to Rasa inside the process, so it never appears in a process
 list (``ps``) or a log. Log records are masked (``bot.logs``): no personal data in Rasa's logs.
+Rasa's corrections (``bot.rasa_patches``) are applied before it starts.
 """
 from __future__ import annotations
 
@@ -12,9 +13,20 @@ import sys
 from bot import logs, settings
 
 
+def logging_arguments() -> list[str]:
+    """With ``LOG_FORMAT=json``: Rasa's logging configuration file (JSON lines)."""
+    if settings.get("LOG_FORMAT") != "json":
+        return []
+    import yaml
+
+    file = settings.state_dir() / "rasa-logging.yml"
+    file.write_text(yaml.safe_dump(logs.rasa_logging_config()), encoding="utf-8")
+    return ["--logging-config-file", str(file)]
+
+
 def arguments() -> list[str]:
     """``rasa run``'s arguments for the current settings (the token last, never printed)."""
-    return ["run", "--enable-api",
+    return ["run", "--enable-api", *logging_arguments(),
             "--interface", settings.get("RASA_INTERFACE"), "--port", settings.get("RASA_PORT"),
             "--cors", *settings.cors_origins(),
             "--model", settings.get("RASA_MODEL"),
@@ -32,6 +44,15 @@ def main() -> None:
     logs.mask_every_record()
     from rasa.__main__ import main as rasa_main
 
+    from bot import rasa_patches
+
+    rasa_patches.apply()
+    if settings.get("LOG_FORMAT") == "json":
+        import rasa.utils.io
+
+        # Rasa installs coloredlogs on standard error after reading --logging-config-file,
+        # which would replace the JSON handler with coloured text
+        rasa.utils.io.configure_colored_logging = lambda _level: None
     sys.argv = ["rasa", *arguments()]  # inside this process only: /proc/<pid>/cmdline keeps ours
     rasa_main()
 

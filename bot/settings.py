@@ -65,6 +65,14 @@ def _choice(*values: str) -> Callable[[str], str]:
     return parse
 
 
+def _optional_datetime(text: str) -> str:
+    if text:
+        import datetime as dt
+
+        dt.datetime.fromisoformat(text)  # ValueError names what is wrong
+    return text
+
+
 def _level(text: str) -> str:
     return _choice("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")(text.upper())
 
@@ -114,12 +122,15 @@ SETTINGS: dict[str, Setting] = {
     "SMTP_USER": S("", "SMTP user name (empty: no login)."),
     "SMTP_PASSWORD": S("", "SMTP password.", secret=True),
     "SMTP_STARTTLS": S("false", "Use STARTTLS (true/false).", _flag),
+    "NOTIFY_PORT": S("8095", "Port of the notification sender's /health and /metrics.", _port),
+    "NOTIFY_INTERFACE": S("127.0.0.1", "Network interface of the notification sender's /health and /metrics."),
     "SMTP_TIMEOUT": S("10", "Seconds before an SMTP attempt gives up (the e-mail stays queued).", _number),
     # content and privacy
     "KNOWLEDGE_DIR": S("data/knowledge", "Folder with the sourced answers and contacts."),
     "RETENTION_DAYS": S("90", "Days conversation logs with personal data are kept before deletion.", _integer),
     "PURGE_INTERVAL_HOURS": S("6", "Hours between runs of the retention purge (in the action server).", _number),
     "LOG_LEVEL": S("INFO", "Log level of every process.", _level),
+    "LOG_FORMAT": S("text", "Log lines of every process: text (one readable line), or json (one JSON object per line, for a log collector); personal data is masked in both.", _choice("text", "json")),
     # limits
     "MAX_MESSAGE_CHARS": S("1500", "A user message longer than this is cut (the user is told).", _integer),
     "RATE_LIMIT_MESSAGES": S("30", "Messages one conversation may send per minute; more are answered with a polite 'slow down'.", _integer),
@@ -148,6 +159,11 @@ SETTINGS: dict[str, Setting] = {
     "STAFF_SESSION_SECRET": S("", "Key for the console's encrypted session cookies (32 url-safe base64 bytes); empty: a random one kept in var/staff-session-key.", secret=True),
     "STAFF_IDLE_MINUTES": S("30", "Minutes without activity before a staff member must sign in again.", _integer),
     "STAFF_SECURE_COOKIES": S("false", "Mark console cookies Secure (set true behind HTTPS).", _flag),
+    # human handover (bot/handover)
+    "RASA_INTERNAL_URL": S("http://127.0.0.1:5005", "The Rasa server's URL for the assistant's own processes (the console's handover replies, the Telegram bridge); behind a load balancer, its URL. Unset, it follows RASA_PORT."),
+    "TELEGRAM_PUSH_URL": S("http://127.0.0.1:8090", "The Telegram bridge's URL for the console (staff replies during a handover). Unset, it follows TELEGRAM_PORT."),
+    "HANDOVER_CLAIM_MINUTES": S("5", "Minutes a conversation waits in the console's queue; if nobody claims it by then, the user is offered a callback instead (fractions allowed).", _number),
+    "HANDOVER_CLOCK": S("", "For tests and demonstrations only: the local time (ISO, e.g. 2026-12-05T20:00) the handover takes as now when it checks the staffed hours. Empty in production.", _optional_datetime),
 }
 del S
 
@@ -160,6 +176,8 @@ DERIVED: dict[str, Callable[[], str]] = {
     "RASA_CORS": lambda: "http://localhost:{0} http://127.0.0.1:{0}".format(get("WEB_PORT")),
     "RASA_PUBLIC_URL": lambda: f"http://localhost:{get('RASA_PORT')}",
     "ACTION_SERVER_URL": lambda: f"http://localhost:{get('ACTION_PORT')}/webhook",
+    "RASA_INTERNAL_URL": lambda: f"http://127.0.0.1:{get('RASA_PORT')}",
+    "TELEGRAM_PUSH_URL": lambda: f"http://127.0.0.1:{get('TELEGRAM_PORT')}",
 }
 
 

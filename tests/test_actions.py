@@ -4,11 +4,12 @@ from __future__ import annotations
 import pytest
 
 from actions.contact_lookup import ActionContactLookup
-from actions.dialogue import ActionClarify, ActionHandover, ActionPrivacy
+from actions.dialogue import ActionClarify, ActionPrivacy
+from actions.handover import ActionHandover
 from actions.knowledge_answers import ActionAnswerKnowledge
 from actions.language import ValidatePredefinedSlots
 from bot import settings
-from tests.conftest import all_buttons, make_tracker, rendered, responses
+from tests.conftest import all_buttons, call, make_tracker, rendered, responses
 
 
 def _texts(dispatcher, lang: str = "da") -> str:
@@ -89,8 +90,10 @@ def test_clarify_without_candidates_shows_the_menu(dispatcher):
     assert responses(dispatcher.messages) == ["utter_not_understood"]
 
 
-def test_handover_says_how_to_reach_a_person(dispatcher):
-    ActionHandover().run(dispatcher, make_tracker("jeg vil tale med en person", "request_human"), {})
+def test_handover_outside_staffed_hours_says_how_to_reach_a_person(dispatcher, tmp_path, monkeypatch):
+    monkeypatch.setenv("BOT_DATABASE_URL", f"sqlite:///{tmp_path / 'bot.db'}")
+    monkeypatch.setenv("HANDOVER_CLOCK", "2026-12-06T12:00")  # a Sunday
+    call(ActionHandover().run(dispatcher, make_tracker("jeg vil tale med en person", "request_human"), {}))
     text = _texts(dispatcher)
     assert "medarbejder" in text and "Torvet 1" in text
 

@@ -384,11 +384,14 @@ def texts(messages: list[Sent]) -> list[str]:
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
     folder = tmp_path_factory.mktemp("telegram")
+    # HANDOVER_CLOCK: inside the staffed hours, for the live handover; the bridge listens on
+    # the stack's TELEGRAM_PORT, where the staff console pushes a person's replies
     with FakeCvrRegister() as register, BotStack(folder, CVR_API_URL=register.url, CVR_API_USER=register.user,
-                                                 CVR_API_PASSWORD=register.password) as stack, \
+                                                 CVR_API_PASSWORD=register.password, TELEGRAM_PUSH_TOKEN=PUSH_TOKEN,
+                                                 HANDOVER_CLOCK="2026-12-02T10:00") as stack, \
             FakeTelegramApi() as api:
         proxy = RasaProxy(f"http://127.0.0.1:{stack.rasa_port}").start()
-        port = free_port()
+        port = stack.telegram_port
         env = {**stack.env, "TELEGRAM_BOT_TOKEN": api.token, "TELEGRAM_API_BASE_URL": api.base_url,
                "TELEGRAM_PORT": str(port), "TELEGRAM_PUSH_TOKEN": PUSH_TOKEN,
                "RASA_PORT": str(proxy.port), "STATE_DIR": str(folder / "bridge-var"),
@@ -821,3 +824,44 @@ def write_transcript(api: FakeTelegramApi, chat: Chat) -> None:
     lines.append("```")
     TRANSCRIPT.parent.mkdir(exist_ok=True)
     TRANSCRIPT.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+@slow
+def test_live_handover_over_telegram_staff_replies_and_hands_back(world, api, kb):
+    from bot.handover import queue
+    from tests.console_session import ConsoleSession, add_staff
+
+    stack = world["stack"]
+    chat = Chat(api)
+    reply = chat.say("jeg vil gerne tale med en medarbejder")
+    assert "i køen" in plain("\n".join(texts(reply)))
+    handover = queue.open_for(chat.sender, stack.database)
+    assert handover is not None and handover.channel == "telegram"
+    add_staff(stack.env, "tina", "reviewer")
+    console = ConsoleSession(stack.console)
+    console.sign_in("tina")
+    assert f"/overtagelse/{handover.id}" in console.get("/overtagelse").text
+
+    before = len(chat.messages())
+    console.post(f"/overtagelse/{handover.id}/tag", {})
+    joined = api.wait_for(lambda: [m for m in chat.messages()[before:] if "har overtaget samtalen" in plain(m.text)],
+                          what="the joined message")
+    assert "tina" not in plain(joined[0].text)  # staff's sign-in names are never shown to users
+    console.post(f"/overtagelse/{handover.id}/svar", {"tekst": "Hej, det er Tina. Hvad drejer det sig om?"})
+    answer = api.wait_for(lambda: [m for m in chat.messages() if "Hvad drejer det sig om?" in plain(m.text)],
+                          what="the person's reply")
+    assert plain(answer[0].text).startswith("👤 Medarbejder, Køge Kommune:")
+
+    api.text(chat.id, "Vi skal have en byggetilladelse", chat.language_code)
+    api.wait_for(lambda: "Vi skal have en byggetilladelse" in console.get(f"/overtagelse/{handover.id}").text,
+                 what="the user's message in the console")
+    assert not [m for m in chat.messages() if "byggetilladelse" in plain(m.text) and not is_echo(m)
+                and "Vi skal have" not in plain(m.text)], "the assistant did not answer while a person had it"
+
+    before = len(chat.messages())
+    console.post(f"/overtagelse/{handover.id}/tilbage", {})
+    api.wait_for(lambda: [m for m in chat.messages()[before:] if "forladt samtalen" in plain(m.text)],
+                 what="the hand-back message")
+    reply = chat.say("hvad er smv grøn?")
+    assert kb.entries["ask_grant_smv_groen"].source in "".join(texts(reply)), "the assistant answers again"
+    assert queue.open_for(chat.sender, stack.database) is None

@@ -208,6 +208,21 @@ def test_submit_of_a_slot_just_taken_asks_for_another_time():
     assert any(e["event"] == "followup" and e["name"] == "visit_form" for e in events)
 
 
+def test_submit_with_the_database_down_says_not_booked_and_asks_again(monkeypatch):
+    """"Prøv igen" (/affirm) must book: the form asks for the confirmation again."""
+    def unavailable(*_, **__):
+        raise service.StoreUnavailable("database")
+
+    monkeypatch.setattr(service, "book", unavailable)
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker("ja", "affirm")
+    tracker.slots.update(FILLED | {"booking_confirmed": True, "summary_shown": True})
+    events = call(ActionBookVisit().run(dispatcher, tracker, DOMAIN))
+    assert responses(dispatcher.messages) == ["utter_booking_not_stored"]
+    assert {"event": "slot", "timestamp": None, "name": "booking_confirmed", "value": None} in events
+    assert any(e["event"] == "followup" and e["name"] == "visit_form" for e in events)
+
+
 def test_english_conversations_get_english_time_buttons_that_parse_back():
     messages, _ = ask_time("Expanding our warehouse", requested="visit_topic", lang="en")
     button = messages[0]["buttons"][0]

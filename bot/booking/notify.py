@@ -1,10 +1,13 @@
-"""E-mail notifications about visits, with an iCalendar (.ics) invitation, from an outbox.
+"""The outbox: every e-mail the assistant sends. About visits (with an iCalendar invitation)
+and about callback requests (``bot.handover.callbacks``).
 
-Notifications are rows in the ``notifications`` table, written together with the booking.
+Notifications are rows in the ``notifications`` table, written together with the booking or
+the callback request they are about.
 ``send_pending`` sends those that are due over SMTP (or, with ``SMTP_HOST`` empty, the development default,
 writes them as .eml files to ``MAIL_DROP_DIR``); a failure leaves the row queued with a
 back-off (1, 2, 4 … minutes, at most an hour), so nothing is lost while the mail server is
-down. ``python -m bot.booking.notify`` runs the sender in a loop (``make run`` starts it).
+down. ``python -m bot.booking.notify`` runs the sender in a loop (``make run`` starts it), with
+``GET /health`` and ``GET /metrics`` on ``NOTIFY_INTERFACE:NOTIFY_PORT``.
 """
 from __future__ import annotations
 
@@ -15,15 +18,16 @@ import sys
 import threading
 import time
 from email.message import EmailMessage
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import icalendar
 import sqlalchemy as sa
 
-from bot import logs, settings, wording
+from bot import logs, metrics, settings, wording
 from bot.store import db
-from bot.store.models import PENDING, SENDING, SENT, Booking, Notification, utcnow
+from bot.store.models import PENDING, SENDING, SENT, Booking, CallbackRequest, Notification, utcnow
 
 logger = logging.getLogger(__name__)
 TZ = ZoneInfo("Europe/Copenhagen")
@@ -85,6 +89,15 @@ def message(notification: Notification, booking: Booking) -> EmailMessage:
     return mail
 
 
+def compose(session: sa.orm.Session, notification: Notification) -> EmailMessage:
+    """The e-mail of one outbox row: about a callback request or about a booking."""
+    if notification.callback_id is not None:
+        from bot.handover import callbacks
+
+        return callbacks.email(notification, session.get(CallbackRequest, notification.callback_id))
+    return message(notification, session.get(Booking, notification.booking_id))
+
+
 def _smtp_send(mail: EmailMessage) -> None:
     with smtplib.SMTP(settings.get("SMTP_HOST"), settings.integer("SMTP_PORT"),
                       timeout=settings.number("SMTP_TIMEOUT")) as smtp:
@@ -134,22 +147,24 @@ def send_pending(url: str | None = None, now: dt.datetime | None = None, limit: 
         due = list(s.scalars(sa.select(Notification).where(
             Notification.status.in_([PENDING, SENDING]), Notification.next_attempt_at <= now
         ).order_by(Notification.id).limit(limit)))
-        bookings = {b.id: b for b in s.scalars(sa.select(Booking).where(
-            Booking.id.in_([n.booking_id for n in due])))}
+        mails = {n.id: compose(s, n) for n in due}
+    metrics.OUTBOX.set(len(due))
     sent = 0
     for notification in due:
         if not _claim(notification, now, url):
             continue  # another sender has it
         try:
-            deliver(message(notification, bookings[notification.booking_id]), notification.id)
+            deliver(mails[notification.id], notification.id)
         except (OSError, smtplib.SMTPException) as err:
             delay = min(2 ** notification.attempts, MAX_BACKOFF_MINUTES)
             logger.warning("notification %s not sent (%s); retry in %s min",
                            notification.id, type(err).__name__, delay)
+            metrics.EMAILS.labels("failed").inc()
             update = {"status": PENDING, "attempts": notification.attempts + 1,
                       "last_error": type(err).__name__, "next_attempt_at": now + dt.timedelta(minutes=delay)}
         else:
             sent += 1
+            metrics.EMAILS.labels("sent").inc()
             update = {"status": SENT, "sent_at": utcnow(), "attempts": notification.attempts + 1}
         with db.session(url) as s:
             s.execute(sa.update(Notification).where(Notification.id == notification.id).values(**update))
@@ -167,14 +182,54 @@ def send_soon(url: str | None = None) -> None:
     threading.Thread(target=run, name="send-notifications", daemon=True).start()
 
 
+#: When the sender last reached the outbox (monotonic seconds); /health is 503 after 3 rounds without.
+_last_round = {"at": time.monotonic()}
+
+
+class _Probe(BaseHTTPRequestHandler):
+    """``/health`` (the outbox was reached in the last three rounds) and ``/metrics``."""
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's API
+        if self.path == "/metrics":
+            body, content_type = metrics.exposition()
+            status = 200
+        elif self.path == "/health":
+            healthy = time.monotonic() - _last_round["at"] <= 3 * LOOP_SECONDS
+            body, content_type = (b'{"status": "ok"}' if healthy else b'{"status": "outbox not reachable"}',
+                                  "application/json")
+            status = 200 if healthy else 503
+        else:
+            body, content_type, status = b'{"error": "not found"}', "application/json", 404
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *_: object) -> None:  # no access log
+        return
+
+
+def serve_probes() -> ThreadingHTTPServer:
+    """The health and metrics listener, in a daemon thread."""
+    server = ThreadingHTTPServer((settings.get("NOTIFY_INTERFACE"), settings.integer("NOTIFY_PORT")), _Probe)
+    threading.Thread(target=server.serve_forever, name="probes", daemon=True).start()
+    return server
+
+
 def main() -> int:
     """Send due notifications every LOOP_SECONDS until stopped."""
     settings.check_or_exit("notification sender")
     logs.configure("notification sender")
     db.migrate()
+    try:
+        serve_probes()
+    except OSError as err:  # a taken port must not stop the e-mails
+        logger.error("notification sender: no /health and /metrics (%s)", type(err).__name__)
     while True:
         try:
             send_pending()
+            _last_round["at"] = time.monotonic()
         except sa.exc.SQLAlchemyError as err:
             logger.error("outbox not reachable: %s", type(err).__name__)
         time.sleep(LOOP_SECONDS)

@@ -98,8 +98,10 @@ class VisitRequest:
                 raise InvalidRequest(slot, FIELD_LENGTHS[slot])
 
 
-def new_reference(year: int) -> str:
-    return f"KB-{year}-" + "".join(secrets.choice(ALPHABET) for _ in range(RANDOM_LENGTH))
+def new_reference(year: int, prefix: str = "KB") -> str:
+    """``KB-2026-7QH4KM``: a prefix (KB booking, OR callback request), the year, six random
+    characters, so that one reference says nothing about another."""
+    return f"{prefix}-{year}-" + "".join(secrets.choice(ALPHABET) for _ in range(RANDOM_LENGTH))
 
 
 def parse_reference(text: str) -> str | None:

@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from asyncio import CancelledError, Queue
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -38,6 +39,7 @@ from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse, ResponseStream
 
+from bot import metrics
 from bot.channels import body, hygiene
 
 log = logging.getLogger(__name__)
@@ -155,9 +157,11 @@ class RestInput(RasaRestInput):
             try:
                 message = read(request)
             except Refused as refused:
+                metrics.REFUSED.labels(str(refused.answer.status)).inc()
                 return refused.answer
             client = hygiene.client_address(request.ip, request.headers.get("x-forwarded-for"))
             if not await hygiene.allow_message(message.sender, client):
+                metrics.REFUSED.labels("429").inc()
                 text = hygiene.note(hygiene.SLOW_DOWN, hygiene.language(message.text))
                 return response.json([bot_message(message.sender, text)], status=429,
                                      headers={"Retry-After": "60"})
@@ -170,17 +174,23 @@ class RestInput(RasaRestInput):
                 return response.stream(self.stream_with_notes(on_new_message, message, cleaned.text, notes),
                                        content_type="text/event-stream")
             collector = CollectingOutputChannel()
+            started = time.perf_counter()
             try:
                 await on_new_message(UserMessage(cleaned.text, collector, message.sender,
                                                  input_channel=message.input_channel,
                                                  metadata=message.metadata))
             except CancelledError:
+                metrics.ERRORS.labels("rasa").inc()
                 log.error("rest: a message timed out")
             except Exception as err:  # noqa: BLE001 - the client gets a polite answer, not a 500
+                metrics.ERRORS.labels("rasa").inc()
                 log.error("rest: a message failed (%s)", type(err).__name__)
                 if not collector.messages:
                     lang = await hygiene.notes_language(request.app, message.sender, cleaned.text)
                     collector.messages.append(bot_message(message.sender, hygiene.note(hygiene.ERROR, lang)))
+            channel = message.input_channel or "rest"
+            metrics.MESSAGES.labels(channel).inc()
+            metrics.LATENCY.labels(channel).observe(time.perf_counter() - started)
             return response.json(notes + collector.messages)
 
         return webhook

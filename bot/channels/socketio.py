@@ -26,12 +26,14 @@ differs from Rasa's in five ways:
   Malformed events (not an object, no text, a bad session id) are ignored.
 - **The message's kind.** Each ``bot_uttered`` event carries ``kind`` (``"answer"`` for a factual
   answer, set by the actions with ``dispatcher.utter_message(..., kind="answer")``; ``"notice"``
-  for this channel's notes; else null) and ``response`` (the domain response's name, if any),
-  so the widget shows rating buttons only under answers.
+  for this channel's notes; ``"person"`` for a reply a member of staff wrote during a handover;
+  else null) and ``response`` (the domain response's name, if any),
+  so the widget shows rating buttons only under answers and marks a person's replies.
 """
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -45,7 +47,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncRedisManager, AsyncServer
 
-from bot import settings
+from bot import metrics, settings
 from bot.channels import hygiene
 
 log = logging.getLogger(__name__)
@@ -60,6 +62,8 @@ class SocketIOOutput(RasaSocketIOOutput):
 
     @staticmethod
     def _about(kwargs: dict[str, Any]) -> dict[str, Any]:
+        # a handover's reply has kind "person" (bot/handover); the staff member's sign-in name
+        # (metadata "staff") stays in the transcript and is never sent to the user
         return {"kind": kwargs.get("kind"), "response": kwargs.get("utter_action")}
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
@@ -180,6 +184,7 @@ class SocketIOInput(RasaSocketIOInput):
         output = SocketIOOutput(self.sio, self.bot_message_evt)
         session = await self.sio.get_session(sid, namespace=self.namespace)
         if not await hygiene.allow_message(sender, session.get("client")):
+            metrics.REFUSED.labels("429").inc()
             await output.send_notice(sender, hygiene.note(hygiene.SLOW_DOWN, hygiene.language(data["message"])))
             return
         cleaned = hygiene.clean(data["message"])
@@ -187,10 +192,14 @@ class SocketIOInput(RasaSocketIOInput):
             lang = await hygiene.notes_language(getattr(self, "app", None), sender, cleaned.text)
             for name in cleaned.notes:
                 await output.send_notice(sender, hygiene.note(name, lang))
+        started = time.perf_counter()
         try:
             await on_new_message(UserMessage(cleaned.text, output, sender, input_channel=self.name(),
                                              metadata=_metadata(data.get(self.metadata_key))))
+            metrics.MESSAGES.labels("socketio").inc()
+            metrics.LATENCY.labels("socketio").observe(time.perf_counter() - started)
         except Exception as err:  # noqa: BLE001 - the user gets a polite message, the log no text
+            metrics.ERRORS.labels("rasa").inc()
             log.error("socket.io: a message failed (%s)", type(err).__name__)
             lang = await hygiene.notes_language(getattr(self, "app", None), sender, cleaned.text)
             await output.send_notice(sender, hygiene.note(hygiene.ERROR, lang))

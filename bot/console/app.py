@@ -18,10 +18,19 @@ from aiohttp import web
 from aiohttp_session.cookie_storage import EncryptedCookieStorage
 from cryptography.fernet import Fernet
 
-from bot import settings
+from bot import logs, settings
 from bot.console import auth, csrf, templating
 from bot.console.keys import DB_URL, INDEX, KNOWLEDGE_DIR
-from bot.console.views import audit_log, bookings, content, conversations, dashboard, improve, triage
+from bot.console.views import (
+    audit_log,
+    bookings,
+    content,
+    conversations,
+    dashboard,
+    handover,
+    improve,
+    triage,
+)
 from bot.store import db
 from bot.store.conversations import ConversationIndex
 
@@ -110,6 +119,7 @@ def create_app(db_url: str | None = None, tracker_url: str | None = None,
     app.on_response_prepare.append(_security_headers)
     r = app.router
     r.add_get("/sundhed", health)
+    r.add_get("/health", health)
     r.add_get("/log-ind", auth.sign_in_form)
     r.add_post("/log-ind", auth.sign_in)
     r.add_post("/log-ud", auth.sign_out)
@@ -118,16 +128,19 @@ def create_app(db_url: str | None = None, tracker_url: str | None = None,
     conversations.add_routes(r)
     improve.add_routes(r)
     bookings.add_routes(r)
+    handover.add_routes(r)
     r.add_get("/dashboard", dashboard.page)
     content.add_routes(r)
     r.add_get("/revision", audit_log.page)
     r.add_static("/static/", HERE / "static")
+    app.on_startup.append(handover.start_watch)  # unclaimed handovers: the callback offer
+    app.on_cleanup.append(handover.stop_watch)
     return app
 
 
 def main() -> None:
     settings.check_or_exit("staff console")
-    logging.basicConfig(level=settings.get("LOG_LEVEL"), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logs.configure("staff console")
     db.migrate()
     host, port = settings.get("STAFF_INTERFACE"), settings.integer("STAFF_PORT")
     print(f"Staff console: http://{'localhost' if host in ('127.0.0.1', '0.0.0.0') else host}:{port}/", flush=True)

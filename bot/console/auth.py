@@ -20,10 +20,14 @@ from bot.console.render import blocking, error_page, flash, record, redirect, re
 from bot.store import audit, staff
 from bot.store.staff import Outcome
 
-PUBLIC = ("/log-ind", "/static/", "/sundhed")
+PUBLIC = ("/log-ind", "/static/", "/sundhed", "/health")
 LOCKED_TEXT = (f"For mange forkerte forsøg. Kontoen er låst i {staff.LOCK_MINUTES} minutter. "
                "Prøv igen senere, eller bed en administrator om en ny adgangskode.")
 WRONG_TEXT = "Forkert brugernavn eller adgangskode."
+
+
+#: Sent by the console's own scripts when they poll (bot/console/static/handover.js).
+POLL_HEADER = "X-Console-Poll"
 
 
 def idle_seconds() -> int:
@@ -45,7 +49,8 @@ async def middleware(request: web.Request, handler) -> web.StreamResponse:
         if expired:
             query["udloebet"] = "1"
         raise redirect(with_query("/log-ind", query))
-    session["seen"] = now
+    if not request.headers.get(POLL_HEADER):  # a page's automatic refresh is not activity
+        session["seen"] = now
     request["user"] = found
     return await handler(request)
 

@@ -15,9 +15,11 @@ from bot.console import csrf, masking
 #: (path, label, admins only)
 NAV = [
     ("/triage", "Triage", False),
+    ("/overtagelse", "Overtagelse", False),
     ("/samtaler", "Samtaler", False),
     ("/forbedringer", "Forbedringer", False),
     ("/bookinger", "Bookinger", False),
+    ("/opringninger", "Opringninger", False),
     ("/dashboard", "Dashboard", False),
     ("/indhold", "Indhold", False),
     ("/revision", "Revisionslog", True),

@@ -4,9 +4,12 @@
 every held-out set (never used for training or for choosing settings):
   (a) the project's pipeline (config.yml), (b) Rasa's default pipeline with ``language: da``,
   (c) a char-n-gram TF-IDF + linear SVM baseline.
-The held-out sets are written in two styles: ``tests/nlu/heldout.yml`` (questions as users
-write them, one topic each) and ``tests/nlu/heldout_style.yml`` (very short, misspelt, run-on
-and English messages). It exits non-zero unless (a) is ahead of both baselines on each set.
+The held-out sets are written in three styles: ``tests/nlu/heldout.yml`` (questions as users
+write them, one topic each), ``tests/nlu/heldout_style.yml`` (very short, misspelt, run-on
+and English messages) and ``tests/nlu/heldout_fresh.yml`` (written after the settings were
+chosen, by a writer who saw neither the training data nor the other sets: a new firm's
+messages after the welcome letter). It exits non-zero unless (a) is ahead of both baselines on
+each set.
 ``check``: scores an already trained model (``make train``) against thresholds, for ``make test``.
 ``cv``: nested cross-validation on the training data alone. The outer 5 folds estimate how well
 the pipeline does on data it has not seen; inside each outer training part, an inner 3-fold
@@ -42,6 +45,7 @@ TRAIN_DATA = Path("data/nlu")
 HELDOUT_SETS = {
     "heldout": Path("tests/nlu/heldout.yml"),
     "style": Path("tests/nlu/heldout_style.yml"),
+    "fresh": Path("tests/nlu/heldout_fresh.yml"),
 }
 CONFIG = Path("config.yml")
 KNOWLEDGE = Path("data/knowledge")

@@ -55,6 +55,7 @@ class BotStack:
             "WEB_PORT": str(self.web_port),
             "STAFF_PORT": str(self.staff_port),
             "TELEGRAM_PORT": str(self.telegram_port),
+            "NOTIFY_PORT": str(free_port()),
             "MAIL_DROP_DIR": str(folder / "mail"),
             "STATE_DIR": str(folder / "var"),
             "ACTION_SERVER_URL": f"http://localhost:{self.action_port}/webhook",

@@ -35,6 +35,13 @@ ACTIONS = {
     "staff_add": "Medarbejder oprettet",
     "staff_disable": "Medarbejder deaktiveret",
     "staff_password": "Adgangskode skiftet",
+    "handover_claim": "Samtale taget",
+    "handover_reply": "Svar til bruger",
+    "handover_hand_back": "Givet tilbage til chatbotten",
+    "handover_close": "Samtale afsluttet",
+    "handover_timeout": "Ingen tog samtalen (opringning tilbudt)",
+    "callback_status": "Opringning opfølgning",
+    "staffed_hours": "Bemanding ændret",
 }
 
 

@@ -388,6 +388,7 @@ class Turn:
     policy: str | None = None
     confidence: float | None = None
     buttons: list[str] = field(default_factory=list)
+    staff: str | None = None  # a bot line written by this member of staff (a handover)
 
     @property
     def when(self) -> dt.datetime | None:
@@ -437,7 +438,9 @@ def transcript(sender_id: str, url: str | None = None) -> Transcript | None:
         elif type_name == "bot":
             buttons = [str(b.get("title", "")) for b in (data.get("data") or {}).get("buttons") or []
                        if isinstance(b, dict)]
-            turns.append(Turn("bot", event_id, ts, text=str(data.get("text") or ""), buttons=buttons))
+            staff = (data.get("metadata") or {}).get("staff")
+            turns.append(Turn("bot", event_id, ts, text=str(data.get("text") or ""), buttons=buttons,
+                              staff=str(staff) if staff else None))
         elif type_name == "action" and action not in HIDDEN_ACTIONS:
             confidence = data.get("confidence")
             turns.append(Turn("action", event_id, ts, name=action, policy=data.get("policy"),

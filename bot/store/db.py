@@ -5,6 +5,7 @@ Alembic migrations (``bot/store/migrations``); ``migrate()`` brings a database u
 """
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -34,6 +35,25 @@ def _enable_sqlite_foreign_keys(dbapi_connection, _record) -> None:  # noqa: ANN
     cursor.close()
 
 
+def fast_sqlite(dbapi_connection, _record=None) -> None:  # noqa: ANN001
+    """A SQLite connection in write-ahead-log mode with ``synchronous = NORMAL``: a commit
+    appends to the log instead of syncing the file and a journal (several processes can still
+    read and write; a crash loses nothing, a power cut at most the last commits)."""
+    if not isinstance(dbapi_connection, sqlite3.Connection):
+        return
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def fast_sqlite_everywhere() -> None:
+    """``fast_sqlite`` for every SQLite connection this process opens, also those of engines
+    it does not create itself (Rasa's tracker store). Idempotent."""
+    if not sa.event.contains(sa.engine.Engine, "connect", fast_sqlite):
+        sa.event.listen(sa.engine.Engine, "connect", fast_sqlite)
+
+
 def engine(url: str | None = None) -> sa.engine.Engine:
     """The engine for ``url`` (default: the setting), one per database per process."""
     return _engine(database_url(url).render_as_string(hide_password=False))
@@ -45,6 +65,7 @@ def _engine(url: str) -> sa.engine.Engine:
     if parsed.get_backend_name() == "sqlite":
         created = sa.create_engine(parsed, future=True, connect_args={"timeout": 30})
         sa.event.listen(created, "connect", _enable_sqlite_foreign_keys)
+        sa.event.listen(created, "connect", fast_sqlite)
         return created
     return sa.create_engine(parsed, future=True, pool_pre_ping=True)
 

@@ -27,3 +27,18 @@ def recent(limit: int = 100, url: str | None = None) -> list[Feedback]:
     """The newest ratings first."""
     with db.session(url) as s:
         return list(s.query(Feedback).order_by(Feedback.id.desc()).limit(limit))
+
+
+def rated_down_since(sender_id: str, since_seconds: float, url: str | None = None) -> bool:
+    """Whether this conversation rated an answer down in the last ``since_seconds``."""
+    import datetime as dt
+
+    import sqlalchemy as sa
+
+    from bot.store.models import utcnow
+
+    cutoff = utcnow() - dt.timedelta(seconds=since_seconds)
+    with db.session(url) as s:
+        found = s.scalar(sa.select(Feedback.id).where(
+            Feedback.sender_id == sender_id, Feedback.rating == "down", Feedback.created_at >= cutoff).limit(1))
+    return found is not None

@@ -56,12 +56,15 @@ class Booking(Base):
 
 
 class Notification(Base):
-    """An e-mail waiting to be sent (outbox): kept until sent, retried with back-off."""
+    """An e-mail waiting to be sent (outbox): kept until sent, retried with back-off. It is
+    about a booking or a callback request (one of the two keys is set); ``kind`` says which
+    e-mail (``bot/notify``)."""
 
     __tablename__ = "notifications"
     id = sa.Column(sa.Integer, primary_key=True)
     booking_id = sa.Column(sa.Integer, sa.ForeignKey("bookings.id", ondelete="CASCADE"))
-    kind = sa.Column(sa.String(32), nullable=False)  # staff_booked, user_booked, staff_cancelled, …
+    callback_id = sa.Column(sa.Integer, sa.ForeignKey("callback_requests.id", ondelete="CASCADE"))
+    kind = sa.Column(sa.String(32), nullable=False)  # staff_booked, user_booked, staff_callback, …
     recipient = sa.Column(sa.String(255), nullable=False)
     status = sa.Column(sa.String(16), nullable=False, default=PENDING)
     attempts = sa.Column(sa.Integer, nullable=False, default=0)
@@ -175,3 +178,78 @@ class ContentEdit(Base):
     created_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
 
     __table_args__ = (sa.Index("ix_content_edits_item", "kind", "key"),)
+
+
+# --- human handover (bot/handover; migration 0004) ---
+
+WAITING = "waiting"  # in the console's queue, the assistant paused
+CLAIMED = "claimed"  # a member of staff is talking with the user
+HANDED_BACK = "handed_back"  # the assistant answers again
+CLOSED = "closed"  # staff closed the conversation
+TIMED_OUT = "timed_out"  # nobody claimed in time: the user was offered a callback
+OPEN_HANDOVER = (WAITING, CLAIMED)
+CALLBACK_STATES = ("new", "in_progress", "done")
+
+
+class Handover(Base):
+    """A conversation handed to a person. At most one open (waiting or claimed) per
+    conversation; the state lives here, not in a process, so it holds with several Rasa
+    instances and across restarts."""
+
+    __tablename__ = "handovers"
+    id = sa.Column(sa.Integer, primary_key=True)
+    sender_id = sa.Column(sa.String(255), nullable=False, index=True)
+    channel = sa.Column(sa.String(16), nullable=False)  # socketio | telegram | rest
+    language = sa.Column(sa.String(2), nullable=False, default="da")
+    reason = sa.Column(sa.String(16), nullable=False, default="asked")  # asked | fallbacks | feedback
+    status = sa.Column(sa.String(16), nullable=False, default=WAITING)
+    topic = sa.Column(sa.String(255))  # the summary: what the conversation was about …
+    company = sa.Column(sa.String(255))  # … the company, if the user named one …
+    answered = sa.Column(sa.Text)  # … and the topics the assistant already answered
+    claimed_by = sa.Column(sa.String(64))
+    requested_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
+    claimed_at = sa.Column(sa.DateTime)
+    ended_at = sa.Column(sa.DateTime)
+
+    __table_args__ = (
+        sa.Index("uq_handover_open", "sender_id", unique=True,
+                 sqlite_where=sa.text("status IN ('waiting', 'claimed')"),
+                 postgresql_where=sa.text("status IN ('waiting', 'claimed')")),
+    )
+
+
+class CallbackRequest(Base):
+    """A request to be called (or written to) by the business service."""
+
+    __tablename__ = "callback_requests"
+    id = sa.Column(sa.Integer, primary_key=True)
+    reference = sa.Column(sa.String(24), nullable=False, unique=True)  # OR-2026-7QH4KM
+    sender_id = sa.Column(sa.String(255), nullable=False, index=True)
+    name = sa.Column(sa.String(255), nullable=False)
+    phone = sa.Column(sa.String(32))
+    email = sa.Column(sa.String(255))
+    cvr = sa.Column(sa.String(8))
+    topic = sa.Column(sa.Text, nullable=False)
+    time_window = sa.Column(sa.String(255), nullable=False)
+    language = sa.Column(sa.String(2), nullable=False, default="da")
+    consent_at = sa.Column(sa.DateTime, nullable=False)  # when the user agreed to be contacted
+    status = sa.Column(sa.String(16), nullable=False, default="new")
+    handled_by = sa.Column(sa.String(64))
+    created_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
+    updated_at = sa.Column(sa.DateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (
+        sa.CheckConstraint("phone IS NOT NULL OR email IS NOT NULL", name="ck_callback_reachable"),
+        sa.CheckConstraint("status IN ('new', 'in_progress', 'done')", name="ck_callback_status"),
+    )
+
+
+class StaffedHours(Base):
+    """The console's version of the staffed hours (JSON: weekdays and closing days); the
+    newest row is live, older rows are the history. No row: ``data/knowledge/staffed_hours.yml``."""
+
+    __tablename__ = "staffed_hours"
+    id = sa.Column(sa.Integer, primary_key=True)
+    schedule = sa.Column(sa.Text, nullable=False)
+    author = sa.Column(sa.String(64), nullable=False)
+    created_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)

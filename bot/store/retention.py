@@ -6,7 +6,8 @@ Conversation logs hold personal data (names, e-mails, phone numbers, CVR numbers
 ``purge_bot_data`` deletes bookings whose visit is more than that long ago (with their
 notifications) and older feedback. ``erase_everywhere`` answers an erasure request (GDPR art.
 17): it finds the user's conversations by sender id, booking reference or e-mail and deletes
-their events, bookings, queued and sent e-mails (outbox rows) and feedback. Bookings are deleted,
+their events, bookings, handovers, callback requests, queued and sent e-mails (outbox rows)
+and feedback. Bookings are deleted,
 not kept anonymised: staff have the visit in their calendar from the invitation already sent,
 and a visit cancelled by erasure is not announced to anyone. ``erase(sender_id)`` is the
 short form the console, the Telegram bridge and the command line share.
@@ -67,15 +68,17 @@ class ErasureReport:
     notifications: int = 0
     feedback: int = 0
     reviews: int = 0  # the console's tags, notes and message marks
+    handovers: int = 0  # handovers to a person and callback requests
 
     @property
     def total(self) -> int:
-        return self.events + self.bookings + self.notifications + self.feedback + self.reviews
+        return self.events + self.bookings + self.notifications + self.feedback + self.reviews + self.handovers
 
     def summary(self) -> str:
         return (f"Erased {len(self.conversations)} conversation(s): {self.events} conversation events, "
                 f"{self.bookings} bookings, {self.notifications} e-mails in the outbox, "
-                f"{self.feedback} ratings and {self.reviews} staff notes and marks.")
+                f"{self.feedback} ratings, {self.handovers} handovers and callback requests, and "
+                f"{self.reviews} staff notes and marks.")
 
 
 def erase_bot_data(sender_ids: set[str], reference: str | None = None, email: str | None = None,
@@ -106,6 +109,32 @@ def erase_bot_data(sender_ids: set[str], reference: str | None = None, email: st
     return senders, bookings, notifications, feedback
 
 
+def erase_handovers(sender_ids: set[str], email: str | None = None,
+                    url: str | None = None) -> tuple[set[str], int, int]:
+    """Delete the conversations' handovers and callback requests (also those given this
+    e-mail) with their outbox rows. Returns (the conversations, rows deleted, outbox rows)."""
+    from bot.store import db
+    from bot.store.models import CallbackRequest, Handover, Notification
+
+    plain = {"synchronize_session": False}
+    with db.session(url) as s:
+        matches = [CallbackRequest.sender_id.in_(sender_ids)] if sender_ids else []
+        if email:
+            matches.append(sa.func.lower(CallbackRequest.email) == email.strip().lower())
+        found = list(s.execute(sa.select(CallbackRequest.id, CallbackRequest.sender_id)
+                               .where(sa.or_(*matches)))) if matches else []
+        ids = [row.id for row in found]
+        senders = sender_ids | {row.sender_id for row in found}
+        outbox = s.execute(sa.delete(Notification).where(Notification.callback_id.in_(ids)),
+                           execution_options=plain).rowcount if ids else 0
+        deleted = s.execute(sa.delete(CallbackRequest).where(CallbackRequest.id.in_(ids)),
+                            execution_options=plain).rowcount if ids else 0
+        if senders:
+            deleted += s.execute(sa.delete(Handover).where(Handover.sender_id.in_(senders)),
+                                 execution_options=plain).rowcount
+    return senders, deleted, outbox
+
+
 def erase_everywhere(sender_id: str | None = None, reference: str | None = None, email: str | None = None,
                      url: str | None = None, engine: sa.engine.Engine | None = None) -> ErasureReport:
     """Erase one user's data in every table, found by sender id, booking reference or e-mail."""
@@ -113,6 +142,14 @@ def erase_everywhere(sender_id: str | None = None, reference: str | None = None,
         {sender_id} if sender_id else set(), reference, email, url)
     report = ErasureReport(conversations=senders, bookings=bookings, notifications=notifications,
                            feedback=feedback)
+    senders, report.handovers, outbox = erase_handovers(senders, email, url)
+    report.notifications += outbox
+    extra = senders - report.conversations  # found only by a callback request's e-mail
+    if extra:
+        _, bookings, notifications, feedback = erase_bot_data(extra, None, None, url)
+        report.bookings, report.notifications = report.bookings + bookings, report.notifications + notifications
+        report.feedback += feedback
+    report.conversations = senders
     report.reviews = sum(review.erase(sender, url) for sender in senders)
     report.events = erase_events(senders, engine)
     return report
@@ -127,7 +164,7 @@ def purge_bot_data(days: int | None = None, now: dt.datetime | None = None, url:
     """Delete bookings whose visit was more than ``days`` ago (and their notifications), and
     feedback older than that. Returns the number of rows deleted."""
     from bot.store import db
-    from bot.store.models import Booking, Feedback, Notification, utcnow
+    from bot.store.models import Booking, CallbackRequest, Feedback, Handover, Notification, utcnow
 
     days = settings.retention_days() if days is None else days
     cutoff = (now or utcnow()) - dt.timedelta(days=days)
@@ -138,6 +175,13 @@ def purge_bot_data(days: int | None = None, now: dt.datetime | None = None, url:
                             execution_options=plain).rowcount
         deleted += s.execute(sa.delete(Booking).where(Booking.slot_start < cutoff), execution_options=plain).rowcount
         deleted += s.execute(sa.delete(Feedback).where(Feedback.created_at < cutoff),
+                             execution_options=plain).rowcount
+        old_callbacks = sa.select(CallbackRequest.id).where(CallbackRequest.created_at < cutoff)
+        deleted += s.execute(sa.delete(Notification).where(Notification.callback_id.in_(old_callbacks)),
+                             execution_options=plain).rowcount
+        deleted += s.execute(sa.delete(CallbackRequest).where(CallbackRequest.created_at < cutoff),
+                             execution_options=plain).rowcount
+        deleted += s.execute(sa.delete(Handover).where(Handover.requested_at < cutoff),
                              execution_options=plain).rowcount
     return deleted
 

@@ -84,7 +84,7 @@ class Config:
         return cls(
             token=settings.get("TELEGRAM_BOT_TOKEN").strip(),
             base_url=settings.get("TELEGRAM_API_BASE_URL").strip(),
-            rasa_url=f"http://localhost:{settings.integer('RASA_PORT')}",
+            rasa_url=settings.get("RASA_INTERNAL_URL"),
             interface=settings.get("TELEGRAM_INTERFACE"),
             port=settings.integer("TELEGRAM_PORT"),
             webhook_url=settings.get("TELEGRAM_WEBHOOK_URL").strip(),

@@ -29,7 +29,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from bot import knowledge, limits, settings
+from bot import knowledge, limits, logs, metrics, settings
 from bot.channels import body, hygiene
 from bot.store import db, feedback
 
@@ -187,6 +187,15 @@ async def post_feedback(request: web.Request) -> web.Response:
     return web.json_response({"id": row_id}, status=201)
 
 
+async def health(_: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+async def prometheus(_: web.Request) -> web.Response:
+    body, content_type = metrics.exposition()
+    return web.Response(body=body, headers={"Content-Type": content_type})
+
+
 def create_app(rasa_url: str | None = None) -> web.Application:
     # auto_decompress=False: aiohttp 3.9 would inflate a gzip body before any size check
     # (GHSA-6mq8-rvhq-8wgg); /api/feedback refuses compressed bodies instead.
@@ -200,12 +209,16 @@ def create_app(rasa_url: str | None = None) -> web.Application:
     app.router.add_get("/privatliv", privacy)
     app.router.add_get("/privacy", privacy_en)
     app.router.add_get("/api/config", config)
+    app.router.add_get("/health", health)
+    app.router.add_get("/metrics", prometheus)
     app.router.add_post("/api/feedback", post_feedback)
     app.router.add_static("/static/", STATIC)
     return app
 
 
 def main() -> None:
+    settings.check_or_exit("web server")
+    logs.configure("web server")
     db.migrate()  # the feedback table must exist before the first rating
     host, port = settings.get("WEB_INTERFACE"), int(settings.get("WEB_PORT"))
     web.run_app(create_app(), host=host, port=port, access_log=None, print=None)

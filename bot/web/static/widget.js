@@ -50,6 +50,8 @@
       up: "Ja, svaret var nyttigt",
       down: "Nej, svaret var ikke nyttigt",
       thanks: "Tak for din vurdering.",
+      offerPerson: "Tak. Hjalp svaret ikke, kan du tale med en medarbejder i stedet.",
+      person: "Medarbejder, Køge Kommune",
       rateFailed: "Vurderingen kunne ikke gemmes. Prøv igen senere.",
       newTab: "(åbner i en ny fane)",
       locale: "da-DK",
@@ -82,6 +84,8 @@
       up: "Yes, the answer was helpful",
       down: "No, the answer was not helpful",
       thanks: "Thank you for your rating.",
+      offerPerson: "Thank you. If the answer did not help, you can talk to a member of staff instead.",
+      person: "Member of staff, Køge Municipality",
       rateFailed: "The rating could not be saved. Please try again later.",
       newTab: "(opens in a new tab)",
       locale: "en-GB",
@@ -92,6 +96,10 @@
   const ANSWER = "answer";
   const MAX_ITEMS = 200;
   const TYPING_TIMEOUT = 30000;
+  const PERSON = "person";
+  /** Handover messages (bot/handover): after these a person, not the bot, answers (no "typing"). */
+  const PAUSED_BY = ["utter_handover_waiting", "utter_handover_joined"];
+  const RESUMED_BY = ["utter_handover_handed_back", "utter_handover_closed_by_staff", "utter_handover_no_one"];
 
   const script = document.currentScript;
   const serverBase = new URL(script ? script.src : "/", location.href);
@@ -293,8 +301,10 @@
     const bubble = el("div", { className: "kw-bubble" });
     if (isBot) appendRich(bubble, String(item.text));
     else bubble.textContent = item.text;
-    const li = el("li", { className: "kw-msg kw-msg--" + item.from },
-      el("p", { className: "kw-meta" }, el("span", { className: "kw-who", text: isBot ? t.bot : t.you }),
+    const byPerson = isBot && item.kind === PERSON;
+    const who = byPerson ? t.person : isBot ? t.bot : t.you;
+    const li = el("li", { className: "kw-msg kw-msg--" + item.from + (byPerson ? " kw-msg--person" : "") },
+      el("p", { className: "kw-meta" }, el("span", { className: "kw-who", text: who }),
         " ", el("time", { datetime: time.toISOString(), text: timeFormat.format(time) })),
       bubble);
     if (isBot && item.buttons && item.buttons.length) {
@@ -503,7 +513,7 @@
     addItem({ from: "user", text: shown, time: new Date().toISOString(), answer: state.answer });
     if (status === "online") emitMessage(payload);
     else pending.push(payload);
-    showTyping();
+    if (!state.paused) showTyping(); // during a handover a person answers, not the bot
     return true;
   }
 
@@ -520,9 +530,11 @@
       .map((b) => ({ title: b.title, payload: b.payload }));
     if (!text && !buttons.length) return;
     const kind = typeof message.kind === "string" ? message.kind : null;
+    if (PAUSED_BY.includes(message.response)) state.paused = true;
+    if (RESUMED_BY.includes(message.response)) state.paused = false;
     hideTyping();
     addItem({ from: "bot", text, buttons, kind, time: new Date().toISOString(), answer: state.answer });
-    announce(t.bot + ": " + plain(text));
+    announce((kind === PERSON ? t.person : t.bot) + ": " + plain(text));
   }
 
   function showTyping() {
@@ -562,6 +574,10 @@
     }
     status.textContent = t.thanks;
     announce(t.thanks);
+    if (rating === "down" && !state.paused) {
+      addItem({ from: "bot", text: t.offerPerson, buttons: [{ title: t.human, payload: HUMAN_PAYLOAD }],
+        kind: "notice", time: new Date().toISOString(), answer: state.answer });
+    }
   }
 
   function init() {

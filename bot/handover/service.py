@@ -1,0 +1,108 @@
+"""What staff do with a handover, and the time-out: the queue's state (``queue``), the
+messages to the user (``delivery``) and the audit log, together.
+
+Every claim, reply, hand-back, close and time-out is a line in the audit log (the member of
+staff, the action, the conversation; never the message's text).
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from bot.handover import delivery, queue
+from bot.handover.queue import HandoverError
+from bot.store import audit
+from bot.store.models import Handover
+
+log = logging.getLogger(__name__)
+WATCH_SECONDS = 10
+MAX_REPLY = 4000
+
+
+class HandoverProblem(Exception):
+    """Why staff's action did not happen, in Danish (the console shows it)."""
+
+
+def _record(actor: str, action: str, handover: Handover, detail: str | None = None, url: str | None = None) -> None:
+    audit.record(actor, action, handover.sender_id, detail or f"overtagelse {handover.id}", url=url)
+
+
+async def claim(handover_id: int, staff: str, url: str | None = None) -> Handover:
+    """Take the conversation: the assistant is paused and the user told that ``staff`` joined."""
+    try:
+        row = await asyncio.to_thread(queue.claim, handover_id, staff, url)
+    except HandoverError:
+        raise HandoverProblem("Samtalen er allerede taget af en anden, eller den er afsluttet.") from None
+    events = [delivery.PAUSE, delivery.wording_event("utter_handover_joined", row.language)]
+    try:
+        await delivery.send(row.sender_id, row.channel, events, row.language)
+    except delivery.DeliveryError as err:
+        await asyncio.to_thread(queue.unclaim, handover_id, staff, url)
+        raise HandoverProblem(str(err)) from None
+    await asyncio.to_thread(_record, staff, "handover_claim", row, None, url)
+    return row
+
+
+def _own(handover_id: int, staff: str, url: str | None) -> Handover:
+    row = queue.get(handover_id, url)
+    if row is None or row.status != "claimed" or row.claimed_by != staff:
+        raise HandoverProblem("Du har ikke denne samtale (tag den først, eller den er afsluttet).")
+    return row
+
+
+async def reply(handover_id: int, staff: str, text: str, url: str | None = None) -> None:
+    """Staff's message to the user, stored in the transcript as written by ``staff``."""
+    text = text.strip()
+    if not text:
+        raise HandoverProblem("Skriv en besked først.")
+    if len(text) > MAX_REPLY:
+        raise HandoverProblem(f"Beskeden er for lang (højst {MAX_REPLY} tegn).")
+    row = await asyncio.to_thread(_own, handover_id, staff, url)
+    try:
+        await delivery.send(row.sender_id, row.channel, [delivery.bot_event(text, staff=staff)], row.language)
+    except delivery.DeliveryError as err:
+        raise HandoverProblem(str(err)) from None
+    await asyncio.to_thread(_record, staff, "handover_reply", row, None, url)
+
+
+async def end(handover_id: int, staff: str, close: bool, url: str | None = None) -> Handover:
+    """Hand back to the assistant, or close: the user is told, the assistant answers again.
+    The database decides first (a second click finds it ended), the message follows; if the
+    message cannot be delivered the handover is open again, so nothing is left half done."""
+    try:
+        before = await asyncio.to_thread(queue.get, handover_id, url)
+        ended = await asyncio.to_thread(queue.end, handover_id, staff, close, url)
+    except HandoverError:
+        raise HandoverProblem("Du har ikke denne samtale, eller den er afsluttet.") from None
+    response = "utter_handover_closed_by_staff" if close else "utter_handover_handed_back"
+    events = [delivery.RESUME, delivery.wording_event(response, ended.language), delivery.LISTEN]
+    try:
+        await delivery.send(ended.sender_id, ended.channel, events, ended.language)
+    except delivery.DeliveryError as err:
+        await asyncio.to_thread(queue.reopen, handover_id, before.status, url)
+        raise HandoverProblem(str(err)) from None
+    await asyncio.to_thread(_record, staff, "handover_close" if close else "handover_hand_back", ended, None, url)
+    return ended
+
+
+async def expire_once(url: str | None = None) -> int:
+    """Offer a callback to users nobody claimed in time; returns how many."""
+    expired = await asyncio.to_thread(queue.expire, None, url)
+    for row in expired:
+        events = [delivery.RESUME, delivery.wording_event("utter_handover_no_one", row.language), delivery.LISTEN]
+        try:
+            await delivery.send(row.sender_id, row.channel, events, row.language)
+        except delivery.DeliveryError:
+            log.warning("a timed-out handover's user could not be told (handover %s)", row.id)
+        await asyncio.to_thread(_record, "system", "handover_timeout", row, None, url)
+    return len(expired)
+
+
+async def watch(url: str | None = None, seconds: float = WATCH_SECONDS) -> None:
+    """Run ``expire_once`` every ``seconds`` (the console starts it)."""
+    while True:
+        try:
+            await expire_once(url)
+        except Exception as err:  # noqa: BLE001 - keep watching; the next round retries
+            log.error("handover time-out check failed (%s)", type(err).__name__)
+        await asyncio.sleep(seconds)

@@ -1,0 +1,67 @@
+"""Live handover in two browser contexts: a user in the web widget and a member of staff in
+the console, against the whole running assistant with a test clock inside the staffed hours.
+
+The user asks for a person; staff sees the conversation in the queue, claims it and replies;
+the user sees the reply marked as from a person; the user's answer appears in the console
+without a reload; staff hands back and the assistant answers the next question."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import expect
+
+from bot.dev.stack import BotStack
+from tests.console_session import add_staff
+from tests.web.console.conftest import _wait, sign_in
+from tests.web.support import ask, last_answer, screenshot
+
+WEDNESDAY_10 = "2026-12-02T10:00"
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory) -> Iterator[BotStack]:
+    with BotStack(tmp_path_factory.mktemp("handover-stack"), HANDOVER_CLOCK=WEDNESDAY_10) as running:
+        _wait(running.console + "/sundhed")
+        add_staff(running.env, "anne", "admin")
+        yield running
+
+
+def test_user_and_staff_talk_live_then_the_assistant_takes_over_again(new_page, stack, kb):
+    user = new_page()
+    user.goto(stack.web + "/")
+    user.locator(".kw-launcher").click()
+    ask(user, "Jeg vil gerne tale med en medarbejder")
+    expect(user.locator(".kw-log")).to_contain_text("Du er nummer 1 i køen")
+    ask(user, "Det handler om en byggetilladelse til vores nye hal")
+    expect(user.locator(".kw-typing")).to_be_hidden()  # a person answers, not the bot
+
+    staff = new_page()
+    sign_in(staff, stack, "anne")
+    staff.goto(stack.console + "/overtagelse")
+    waiting = staff.locator("table", has=staff.get_by_role("button", name="Tag samtalen"))
+    expect(waiting).to_contain_text("Web")
+    staff.get_by_role("button", name="Tag samtalen").first.click()
+    expect(staff.locator("main")).to_contain_text("byggetilladelse til vores nye hal")  # the transcript
+    expect(user.locator(".kw-log")).to_contain_text("En medarbejder fra Køge Kommunes erhvervsservice har overtaget samtalen")
+
+    staff.get_by_label("Svar til brugeren").fill("Hej, det er Anne. Hvor skal hallen ligge?")
+    staff.get_by_role("button", name="Send").click()
+    reply = user.locator(".kw-msg--person").last
+    expect(reply).to_contain_text("Hej, det er Anne. Hvor skal hallen ligge?")
+    expect(reply.locator(".kw-who")).to_have_text("Medarbejder, Køge Kommune")  # never a sign-in name
+
+    ask(user, "I Køge Nord, ved motorvejen")
+    expect(staff.locator("main")).to_contain_text("I Køge Nord, ved motorvejen")  # without a reload
+    screenshot(staff, "console-handover")
+    screenshot(user, "widget-handover")
+
+    staff.get_by_role("button", name="Giv tilbage til chatbotten").click()
+    expect(user.locator(".kw-log")).to_contain_text("Du skriver nu igen med chatbotten")
+    ask(user, "hvad er smv grøn?")
+    expect(user.locator(f'.kw-log a[href="{kb.entries["ask_grant_smv_groen"].source}"]')).to_be_visible()
+    expect(last_answer(user)).not_to_have_class("kw-msg kw-msg--bot kw-msg--person")
+
+    staff.goto(stack.console + "/revision")
+    for label in ("Samtale taget", "Svar til bruger", "Givet tilbage"):
+        expect(staff.locator("main")).to_contain_text(label)
