@@ -8,18 +8,19 @@ STAMP := $(VENV)/.installed
 SPACY_MODEL := var/spacy-da/meta.json
 MODEL := models/koege.tar.gz
 CHROMIUM := /usr/bin/chromium
+NGINX := /usr/sbin/nginx
 TRAIN_DIRS := data/nlu data/rules data/stories
 # The intent classifier also learns from the knowledge base (bot/nlp/ensemble.py).
 TRAIN_FILES := $(shell find $(TRAIN_DIRS) data/knowledge -name '*.yml') domain.yml config.yml bot/nlp/ensemble.py
 export TF_CPP_MIN_LOG_LEVEL := 2
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: run test train lint nlu-eval nlu-cv bench spacy-model lock clean vendor
+.PHONY: run test train lint nlu-eval nlu-cv bench profile spacy-model lock clean vendor
 
 run: $(STAMP) $(MODEL)  ## start the assistant (REST + socket.io on :5005, actions on :5055, chat page on :8080)
 	$(PY) -m bot.cli run
 
-test: $(STAMP) $(MODEL) $(CHROMIUM)  ## unit + integration + browser tests, Rasa data validation, test stories, held-out NLU check
+test: $(STAMP) $(MODEL) $(CHROMIUM) $(NGINX)  ## unit + integration + browser tests, Rasa data validation, test stories, held-out NLU check
 	$(PY) -m ruff check .
 	$(RASA) data validate --data $(TRAIN_DIRS) --domain domain.yml --config config.yml
 	$(PY) -m pytest
@@ -35,8 +36,11 @@ nlu-eval: $(STAMP) $(SPACY_MODEL)  ## the project's NLU pipeline against two bas
 nlu-cv: $(STAMP) $(SPACY_MODEL)  ## nested cross-validation on the training data: the blend's settings chosen by inner folds
 	$(PY) -m bot.dev.nlu_eval cv
 
-bench: $(STAMP) $(MODEL)  ## latency, throughput and memory as ratios to a baseline in the same run
-	$(PY) -m bot.dev.bench
+bench: $(STAMP) $(MODEL)  ## the assistant against Rasa's default configuration (plain Rasa in var/bench/), same run, same load
+	$(PY) -m bot.dev.bench $(BENCH_ARGS)
+
+profile: $(STAMP) $(MODEL)  ## where the Rasa server's time goes under 10 concurrent conversations (py-spy)
+	$(PY) -m bot.dev.profile
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
@@ -44,6 +48,11 @@ lint: $(STAMP)
 spacy-model: $(SPACY_MODEL)
 
 # The browser tests drive Debian's Chromium (Playwright never downloads a browser here).
+# The cluster tests (tests/test_cluster.py) put Debian's nginx in front of two Rasa servers.
+$(NGINX):
+	@if [ "$$(id -u)" = 0 ]; then apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y nginx-light; \
+	else echo "The cluster tests need Debian's nginx: sudo apt-get install nginx-light" >&2; exit 1; fi
+
 $(CHROMIUM):
 	@if [ "$$(id -u)" = 0 ]; then apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
 	else echo "The browser tests need Debian's Chromium: sudo apt-get install chromium" >&2; exit 1; fi

@@ -23,7 +23,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import ASK_HUMAN, kb, language
+from actions.common import ASK_HUMAN, domain_of, kb, language
 from actions.contact_lookup import answer_contact
 from actions.knowledge_answers import answer_topic
 
@@ -145,7 +145,7 @@ class FormValidation(FormValidationAction):
 def form_slots(domain: DomainDict, form: str) -> list[str]:
     """The slots a form fills: its required slots from the domain and its validation's
     ``helper_slots``."""
-    slots = list((domain.get("forms") or {}).get(form, {}).get("required_slots") or [])
+    slots = list((domain_of(domain).get("forms") or {}).get(form, {}).get("required_slots") or [])
     validation = FormValidation.registry.get(form)
     return slots + [s for s in (validation.helper_slots if validation else ()) if s not in slots]
 

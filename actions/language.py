@@ -7,6 +7,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import ValidationAction
 
+from actions.common import domain_of
 from bot.nlp.language import detect
 
 
@@ -21,6 +22,9 @@ def channel_language(tracker: Tracker) -> str | None:
 
 class ValidatePredefinedSlots(ValidationAction):
     """``action_validate_slot_mappings``: runs after each user message."""
+
+    def domain_slots(self, domain: dict[str, Any]) -> list[str]:
+        return super().domain_slots(domain_of(domain))  # Rasa sends no domain to this action
 
     def extract_language(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]

@@ -16,18 +16,18 @@ import asyncio
 import hmac
 import logging
 
-import yaml
 from rasa_sdk import endpoint
 from sanic import Sanic, response
 from sanic.request import Request
 
+from actions.common import local_domain
 from bot import logs, metrics, settings
 
 logger = logging.getLogger(__name__)
 HEADER = "X-Action-Token"
 OPEN_PATHS = frozenset({"/health", "/metrics"})
 #: Label values of the action counter: the domain's actions only (never a caller's text).
-ACTION_NAMES = frozenset(yaml.safe_load((settings.ROOT / "domain.yml").read_text(encoding="utf-8"))["actions"])
+ACTION_NAMES = frozenset(local_domain()["actions"])
 
 
 def authorised(request: Request, token: str) -> bool:

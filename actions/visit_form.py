@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 import phonenumbers
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, FollowupAction, SlotSet
+from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -332,18 +332,20 @@ class ActionBookVisit(Action):
         )
         try:
             booking = await asyncio.to_thread(service.book, request)
+        # In each case the form goes on at the question that must be answered again: the loop
+        # is set active, not activated anew (an activation reads the latest message, "ja", as
+        # the answer to every filled slot again and wipes them).
         except service.SlotTaken:
             dispatcher.utter_message(response="utter_slot_taken")
             return [SlotSet("visit_time", None), SlotSet("booking_confirmed", None),
-                    SlotSet("summary_shown", None), FollowupAction("visit_form")]
+                    SlotSet("summary_shown", None), ActiveLoop("visit_form")]
         except service.InvalidRequest as err:
             dispatcher.utter_message(response="utter_answer_too_long", limit=err.limit)
             return [SlotSet(err.field, None), SlotSet("booking_confirmed", None),
-                    SlotSet("summary_shown", None), FollowupAction("visit_form")]
-        except service.StoreUnavailable:
+                    SlotSet("summary_shown", None), ActiveLoop("visit_form")]
+        except service.StoreUnavailable:  # "Prøv igen" (/affirm) at the summary books
             dispatcher.utter_message(response="utter_booking_not_stored")
-            # The form asks again (the short question), so "Prøv igen" (/affirm) books.
-            return [SlotSet("booking_confirmed", None), FollowupAction("visit_form")]
+            return [SlotSet("booking_confirmed", None), ActiveLoop("visit_form")]
         notify.send_soon()
         metrics.BOOKINGS.labels("booked").inc()
         dispatcher.utter_message(response="utter_booking_done",

@@ -24,6 +24,8 @@ BOOKINGS = Counter("koege_bookings_total", "Company visits booked, moved or canc
 HANDOVERS = Counter("koege_handovers_total", "Requests for a person: queued, unstaffed (callback offered).",
                     ["outcome"])
 CALLBACKS = Counter("koege_callback_requests_total", "Callback requests stored.")
+TED_CACHE = Counter("koege_ted_cache_total", "TED predictions given again for a dialogue state seen before "
+                    "(hit) or computed (miss).", ["result"])
 EMAILS = Counter("koege_emails_total", "E-mails the outbox tried to send, by result.", ["result"])
 OUTBOX = Gauge("koege_outbox_due", "E-mails due in the outbox at the sender's last round.")
 

@@ -49,6 +49,18 @@
    to memory: the answer has been given by then.) The tracker store's PostgreSQL connections
    are checked before use (``pool_pre_ping``, as ``bot.store.db`` does), so the first message
    after a database restart does not fail on a connection the restart closed.
+7. **The spaCy pipeline is loaded once.** Rasa's graph has two nodes for ``SpacyNLP`` (the one
+   that provides the model and the one that processes messages), and each loaded the model:
+   with the Danish lemma table (553,000 forms) that is 155 MB of the Rasa process twice.
+   ``SpacyNLP.load_model`` keeps the loaded pipeline per name (it is only read afterwards).
+8. **TED's prediction is kept for a dialogue state it has already seen.** After (1)–(3), TED's
+   inference was the largest part of a message (a quarter of the Rasa process), run two or
+   three times per message. Its input is the featurised *dialogue state* of the last
+   ``max_history`` turns — intents, actions, slots, the active form — not the user's words
+   (the model has no end-to-end text features; with them, or ``only_e2e``, nothing is cached),
+   and conversations pass through the same states again and again. The prediction for a state
+   is kept (least recently used out, 4,096 states per process) and given again for the same state: the
+   same numbers the model would compute. ``koege_ted_cache_total{result="hit"|"miss"}`` counts.
 """
 from __future__ import annotations
 
@@ -58,6 +70,7 @@ from functools import lru_cache
 from typing import Any
 
 PATCHED = "_koege_compiled_schema"
+WRAPPED = "_koege_wrapped"  # marks a Rasa function wrapped here (patches 5 and 8)
 
 
 @lru_cache(maxsize=1)
@@ -132,27 +145,92 @@ def _with_health_and_metrics(original: Any) -> Any:
     return configure_app
 
 
+def _load_spacy_once(original: Any) -> Any:
+    cached: dict[str, Any] = {}
+
+    def load_model(spacy_model_name: str) -> Any:
+        """Rasa's ``SpacyNLP.load_model``, once per model name in this process."""
+        if spacy_model_name not in cached:
+            cached[spacy_model_name] = original(spacy_model_name)
+        return cached[spacy_model_name]
+
+    load_model.__wrapped__ = original  # type: ignore[attr-defined]
+    return staticmethod(load_model)
+
+
+TED_CACHE_SIZE = 4096
+
+
+def _ted_with_cache(original: Any) -> Any:
+    def predict_action_probabilities(self: Any, tracker: Any, domain: Any, rule_only_data: Any = None,
+                                     precomputations: Any = None, **kwargs: Any) -> Any:
+        """``TEDPolicy.predict_action_probabilities``, once per dialogue state."""
+        import copy
+        import json
+        from collections import OrderedDict
+
+        from rasa.core.policies.policy import SupportedData
+        from rasa.shared.nlu.constants import TEXT
+
+        from bot import metrics
+
+        if self.model is None or self.only_e2e or TEXT in self.fake_features:
+            return original(self, tracker, domain, rule_only_data, precomputations, **kwargs)
+        ml_only = self.supported_data() == SupportedData.ML_DATA
+        states = self.featurizer.prediction_states(
+            [tracker], domain, use_text_for_last_user_input=False, ignore_rule_only_turns=ml_only,
+            rule_only_data=rule_only_data, ignore_action_unlikely_intent=ml_only)
+        key = json.dumps(states, sort_keys=True, default=list)
+        cache = self.__dict__.setdefault("_koege_predictions", OrderedDict())
+        kept = cache.get(key)
+        if kept is None:
+            metrics.TED_CACHE.labels("miss").inc()
+            kept = cache[key] = original(self, tracker, domain, rule_only_data, precomputations, **kwargs)
+            if len(cache) > TED_CACHE_SIZE:
+                cache.popitem(last=False)
+        else:
+            metrics.TED_CACHE.labels("hit").inc()
+            cache.move_to_end(key)
+        prediction = copy.copy(kept)  # its lists are the caller's to change
+        prediction.probabilities = list(kept.probabilities)
+        prediction.events, prediction.optional_events = list(kept.events), list(kept.optional_events)
+        return prediction
+
+    setattr(predict_action_probabilities, WRAPPED, original)
+    return predict_action_probabilities
+
+
+def _cache_ted_predictions() -> None:
+    """Patch 8 (idempotent)."""
+    from rasa.core.policies.ted_policy import TEDPolicy
+
+    if not hasattr(TEDPolicy.predict_action_probabilities, WRAPPED):
+        TEDPolicy.predict_action_probabilities = _ted_with_cache(TEDPolicy.predict_action_probabilities)
+
+
 def apply() -> None:
     """Apply every patch (idempotent)."""
     from rasa.core import run, tracker_store
     from rasa.core.actions.action import RemoteAction
+    from rasa.nlu.utils.spacy_utils import SpacyNLP
 
     from bot.store import db
 
     db.fast_sqlite_everywhere()
     _fail_messages_the_action_server_cannot_run()
     _fail_messages_whose_conversation_cannot_be_read()
+    _cache_ted_predictions()
     if getattr(RemoteAction, PATCHED, False):
         return
     RemoteAction._validate_action_result = _validate_action_result
     tracker_store.create_engine_kwargs = _tracker_engine_kwargs(tracker_store.create_engine_kwargs)
     run.configure_app = _with_health_and_metrics(run.configure_app)
+    SpacyNLP.load_model = _load_spacy_once(SpacyNLP.load_model)
     setattr(RemoteAction, PATCHED, True)
 
 
 # --- 5. a message the action server cannot run fails ----------------------------------------
 
-WRAPPED = "_koege_wrapped"
 #: The action server's failure during the current action (noted by the remote action).
 _action_server_failure: ContextVar[BaseException | None] = ContextVar("koege_action_server_failure",
                                                                       default=None)

@@ -101,3 +101,30 @@ def test_afbryd_stores_nothing(world):
     assert "Intet er gemt" in text
     with db.session(url) as s:
         assert s.scalar(sa.select(sa.func.count()).select_from(Booking)) == before
+
+
+def _to_summary(bot, user: str, slot_payload: str | None = None) -> tuple[str, list[dict]]:
+    """A booking up to its summary, at the first offered time (or ``slot_payload``)."""
+    for text in ("book et besøg", "ved ikke", "Testfirma ApS", "Anne Jensen", "anne@example.dk", "20 12 34 56"):
+        bot.say(text, user)
+    _, buttons = bot.say("udvidelse af produktionen", user)
+    return bot.say(slot_payload or buttons[0]["payload"], user)
+
+
+def test_two_users_confirming_the_same_time_one_gets_new_times_and_keeps_the_other_answers(world):
+    bot, url = world["bot"], world["url"]
+    first, second = "e2e-" + uuid.uuid4().hex[:8], "e2e-" + uuid.uuid4().hex[:8]
+    text, _ = _to_summary(bot, first)
+    slot = next(line for line in text.splitlines() if line.startswith("Tidspunkt"))
+    text, buttons = _to_summary(bot, second)
+    assert slot in text, "both see the same free time"
+    assert "KB-" in bot.say("ja", first)[0]
+    text, buttons = bot.say("ja", second)
+    assert "lige blevet booket" in text and "Hvornår" in text and buttons, text
+    assert "CVR" not in text and "e-mail" not in text.lower(), "no answer is asked again"
+    text, _ = bot.say(buttons[0]["payload"], second)
+    assert "Testfirma ApS" in text and "anne@example.dk" in text, "the other answers are kept"
+    assert "KB-" in bot.say("ja", second)[0]
+    with db.session(url) as s:
+        senders = s.scalars(sa.select(Booking.sender_id).where(Booking.sender_id.in_([first, second]))).all()
+    assert sorted(senders) == sorted([first, second])

@@ -170,3 +170,45 @@ def test_a_tracker_store_that_cannot_be_read_fails_instead_of_starting_a_new_con
     with pytest.raises(sa.exc.OperationalError):
         asyncio.run(store.retrieve("anne"))  # Rasa's own returned None: a new, empty conversation
     assert create_engine_kwargs("postgresql://u@localhost/rasa")["pool_pre_ping"] is True
+
+
+def test_the_spacy_pipeline_is_loaded_once_for_both_of_rasas_graph_nodes():
+    from rasa.nlu.utils.spacy_utils import SpacyNLP
+
+    rasa_patches.apply()
+    first = SpacyNLP.load_model("var/spacy-da")
+    second = SpacyNLP.load_model("var/spacy-da")
+    assert first is second and first.model("Hej").text == "Hej"
+
+
+def test_ted_computes_a_dialogue_state_once_and_gives_the_same_prediction_again(monkeypatch):
+    from rasa.core.agent import load_agent
+    from rasa.shared.core.events import ActionExecuted, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+    from rasa.utils.tensorflow.models import RasaModel
+
+    from bot.dev.stack import MODEL
+
+    rasa_patches.apply()
+    agent = asyncio.run(load_agent(model_path=str(MODEL)))
+    inferences = []
+    original = RasaModel.run_inference
+    monkeypatch.setattr(RasaModel, "run_inference", lambda self, *a, **k: (inferences.append(1),
+                                                                             original(self, *a, **k))[1])
+
+    def tracker(sender: str, intent: str, text: str) -> DialogueStateTracker:
+        return DialogueStateTracker.from_events(sender, [
+            ActionExecuted("action_listen"), UserUttered(text, intent={"name": intent, "confidence": 1.0})],
+            slots=agent.domain.slots)
+
+    def predict(t: DialogueStateTracker) -> dict:
+        return agent.processor.predict_next_with_tracker(t)  # synchronous in Rasa 3.6
+
+    first = predict(tracker("a", "ask_grant_smv_groen", "hvad er smv grøn"))
+    computed = len(inferences)
+    assert computed >= 1
+    again = predict(tracker("b", "ask_grant_smv_groen", "fortæl om smv grøn"))  # other words, same state
+    assert len(inferences) == computed, "TED ran again for a state it had seen"
+    assert again["scores"] == first["scores"]
+    predict(tracker("c", "greet", "hej"))  # another state: computed
+    assert len(inferences) > computed

@@ -205,11 +205,14 @@ def test_submit_of_a_slot_just_taken_asks_for_another_time():
     tracker.slots.update(FILLED | {"booking_confirmed": True})
     events = call(ActionBookVisit().run(dispatcher, tracker, DOMAIN))
     assert responses(dispatcher.messages) == ["utter_slot_taken"]
-    assert any(e["event"] == "followup" and e["name"] == "visit_form" for e in events)
+    # back in the form at the time question, the other answers kept (not activated anew)
+    assert any(e["event"] == "active_loop" and e["name"] == "visit_form" for e in events)
+    cleared = {e["name"] for e in events if e["event"] == "slot" and e["value"] is None}
+    assert cleared == {"visit_time", "booking_confirmed", "summary_shown"}
 
 
 def test_submit_with_the_database_down_says_not_booked_and_asks_again(monkeypatch):
-    """"Prøv igen" (/affirm) must book: the form asks for the confirmation again."""
+    """"Prøv igen" (/affirm) must book: the form is active again at its confirmation."""
     def unavailable(*_, **__):
         raise service.StoreUnavailable("database")
 
@@ -220,7 +223,7 @@ def test_submit_with_the_database_down_says_not_booked_and_asks_again(monkeypatc
     events = call(ActionBookVisit().run(dispatcher, tracker, DOMAIN))
     assert responses(dispatcher.messages) == ["utter_booking_not_stored"]
     assert {"event": "slot", "timestamp": None, "name": "booking_confirmed", "value": None} in events
-    assert any(e["event"] == "followup" and e["name"] == "visit_form" for e in events)
+    assert events[-1] == {"event": "active_loop", "timestamp": None, "name": "visit_form"}
 
 
 def test_english_conversations_get_english_time_buttons_that_parse_back():

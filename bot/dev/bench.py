@@ -1,56 +1,91 @@
-"""``make bench``: speed and memory of the running assistant, as ratios to a baseline
-measured in the same run on the same machine.
+"""``make bench``: the assistant against Rasa's default configuration, in the same run, on the
+same machine, under the same load.
 
-Starts the whole assistant (``python -m bot.cli run``) on free ports with databases in a
-temporary folder and sends messages on the REST channel. Baseline: the greeting sent as a
-button payload (``/greet``: no NLU, a fixed response) — the cheapest message the assistant
-answers. Measured: a topic question (NLU + knowledge answer from the action server), a
-contact question (NLU + contact matching), the first step of a booking (NLU + form), and the
-topic question from several users at once. Memory is the resident set size of each process.
+Why: the figures of one run depend on the machine and on what else runs on it (2 shared
+cores), so every figure is printed as a ratio to a baseline measured in the same run. The
+baseline is what a user gets from ``rasa init``: a plain ``pip install rasa==3.6.21`` in its
+own environment with Rasa's default pipeline and policies (``language: da``), trained on the
+same data and domain and calling the same action server (``bot/dev/baseline.py``). So
+whatever the project pins, patches or configures (its NLU pipeline, channels with their
+checks and limits, SQL tracker store, log masking …) counts, for better or worse.
+
+What is measured:
+
+- **load** (``bot/dev/load.py``): multi-turn conversations on the REST channel — Danish
+  questions, English questions, a clarification, a whole booking of a company visit — with
+  1, 10 and 50 concurrent conversations. Project and baseline take turns (project@1,
+  baseline@1, project@10, …, then the 10 pair again), one of them under load at a time, both
+  started once; each is warmed up first with one conversation of each kind (not counted).
+  Per run: p50/p95/p99 latency per message, messages/s, errors (HTTP errors, timeouts,
+  empty replies), wrong answers (a reply without what the step expects, a booking without a
+  reference) and bookings that ended with a reference.
+- **memory**: the peak resident set size of every process of each side, from /proc every
+  0.5 s for the whole run (start-up included). The action server is the project's and serves
+  both; it is counted on the project's side.
+- **start-up**: from starting the processes until the first answer to "Hej" (the project:
+  ``python -m bot.cli run`` with all its processes; the baseline: ``rasa run``).
+- **training**: ``rasa train`` from an empty Rasa cache, for each side, timed when the model
+  is trained; both models are kept in ``var/bench/models/`` by a hash of their inputs, and a
+  cached model's training time is the one measured when it was trained. ``--quick`` serves
+  ``models/koege.tar.gz`` unless the project's model is in that cache.
+
+The targets of issue #15, with pass/fail: ≥ 5× the default's messages/s at 10 concurrent
+conversations; p95 ≤ 200 ms at 10; no errors and no wrong answers in any project run (a
+booking without a reference is an error there); every project process ≤ 1.2 GB peak RSS;
+start-up ≤ 30 s. The 10-conversation figures pool both 10 runs. Results: ``var/bench/results.json``
+and a markdown table on stdout for the README. Exit code 1 when a target is missed.
 """
 from __future__ import annotations
 
 import argparse
-import statistics
+import contextlib
+import datetime as dt
+import json
+import math
+import os
 import sys
 import tempfile
+import threading
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from bot.dev.stack import BotStack
+import requests
 
-CASES = {
-    "greeting button (baseline)": "/greet",
-    "topic question": "hvor meget kan man få i smv grøn?",
-    "contact question": "hvem skal jeg kontakte om støj fra min virksomhed?",
-    "start a booking": "jeg vil gerne booke et virksomhedsbesøg",
-}
+from bot.dev import baseline, load
+from bot.dev.stack import MODEL, BotStack, free_port
+from bot.settings import ROOT
 
-
-def _timed(bot: BotStack, text: str) -> float:
-    start = time.perf_counter()
-    bot.say(text, "bench-" + uuid.uuid4().hex)
-    return time.perf_counter() - start
-
-
-def latency(bot: BotStack, text: str, n: int) -> tuple[float, float]:
-    """(p50, p95) in seconds over ``n`` sequential messages, each in a new conversation."""
-    samples = sorted(_timed(bot, text) for _ in range(n))
-    return statistics.median(samples), samples[max(0, int(0.95 * n) - 1)]
+RESULTS = baseline.BENCH_DIR / "results.json"
+SAMPLE_EVERY = 0.5  # seconds between memory samples
+START_TIMEOUT = 600.0  # seconds until the first answer
+MB = 1_000_000
+TARGET_SPEEDUP = 5.0
+TARGET_P95_MS = 200.0
+TARGET_RSS_MB = 1200.0
+TARGET_STARTUP_S = 30.0
 
 
-def throughput(bot: BotStack, text: str, users: int, n: int) -> float:
-    """Messages per second with ``users`` concurrent conversations."""
-    start = time.perf_counter()
-    with ThreadPoolExecutor(users) as pool:
-        list(pool.map(lambda _: _timed(bot, text), range(n)))
-    return n / (time.perf_counter() - start)
+# --- memory ------------------------------------------------------------------------------------
+
+def _label(pid: int) -> str:
+    """A process's name for the report: the module of ``python -m``, ``rasa run``, or the program."""
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
+    except OSError:
+        return f"pid {pid}"
+    if "-m" in argv[:-1]:
+        return argv[argv.index("-m") + 1]
+    for i, arg in enumerate(argv[:-1]):
+        if Path(arg).name == "rasa":
+            return f"rasa {argv[i + 1]}"
+    return Path(argv[0]).name or f"pid {pid}"
 
 
-def rss_mb(root: int) -> float:
-    """Resident memory of a process and all its descendants, in MB (from /proc)."""
+def process_tree(root: int) -> dict[int, int]:
+    """Resident memory in bytes of ``root`` and all its descendants, by pid (from /proc)."""
     parent, rss = {}, {}
     for status in Path("/proc").glob("[0-9]*/status"):
         try:
@@ -59,39 +94,335 @@ def rss_mb(root: int) -> float:
             continue  # the process ended meanwhile
         pid = int(status.parent.name)
         parent[pid] = int(fields["PPid"])
-        rss[pid] = int(fields.get("VmRSS", "0 kB").split()[0])
-    tree, frontier = {root}, [root]
+        rss[pid] = int(fields.get("VmRSS", "0 kB").split()[0]) * 1024
+    tree, frontier = {root}, {root}
     while frontier:
-        children = [pid for pid, ppid in parent.items() if ppid in frontier and pid not in tree]
-        tree.update(children)
-        frontier = children
-    return sum(rss.get(pid, 0) for pid in tree) / 1024
+        frontier = {pid for pid, ppid in parent.items() if ppid in frontier and pid not in tree}
+        tree |= frontier
+    return {pid: rss[pid] for pid in tree if pid in rss}
+
+
+class MemorySampler(threading.Thread):
+    """Peak RSS of every process under each watched root, sampled every :data:`SAMPLE_EVERY` s.
+    ``peaks[side][label]`` in bytes; ``totals[side]``: the peak of the side's sum."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.roots: dict[str, int] = {}
+        self.peaks: dict[str, dict[str, int]] = {}
+        self.totals: dict[str, int] = {}
+        self.labels: dict[int, str] = {}
+        self.pids: dict[str, dict[str, set[int]]] = {}  # side -> label -> every pid seen
+        self._halt = threading.Event()
+
+    def watch(self, side: str, pid: int) -> None:
+        self.roots[side] = pid
+
+    def sample(self) -> None:
+        for side, root in list(self.roots.items()):
+            tree = process_tree(root)
+            peaks = self.peaks.setdefault(side, {})
+            by_label: dict[str, int] = {}
+            for pid, rss in tree.items():
+                label = self.labels.setdefault(pid, _label(pid))
+                by_label[label] = by_label.get(label, 0) + rss
+                self.pids.setdefault(side, {}).setdefault(label, set()).add(pid)
+            for label, rss in by_label.items():
+                peaks[label] = max(peaks.get(label, 0), rss)
+            self.totals[side] = max(self.totals.get(side, 0), sum(tree.values()))
+
+    def run(self) -> None:
+        while not self._halt.wait(SAMPLE_EVERY):
+            self.sample()
+
+    def stop(self) -> None:
+        self._halt.set()
+        self.join()
+
+
+# --- start-up ----------------------------------------------------------------------------------
+
+def first_answer(url: str, started: float, alive: Any = lambda: True, timeout: float = START_TIMEOUT,
+                 stop: threading.Event | None = None) -> float:
+    """Seconds from ``started`` (``time.perf_counter()``) until ``url`` answers "Hej" with the
+    greeting; polls every 0.25 s. Raises RuntimeError when the process stopped or it takes too long."""
+    while True:
+        if stop is not None and stop.is_set():
+            return math.nan
+        try:
+            reply = requests.post(url + load.WEBHOOK, json={"sender": "bench-start-" + uuid.uuid4().hex,
+                                                            "message": "Hej"}, timeout=30)
+            if reply.ok and load.Reply.parse(reply.json()).has("Hej"):
+                return time.perf_counter() - started
+        except (requests.RequestException, ValueError):
+            pass  # not listening yet, or not ready
+        if not alive():
+            raise RuntimeError(f"{url} stopped before it answered")
+        if time.perf_counter() - started > timeout:
+            raise RuntimeError(f"{url} did not answer within {timeout:.0f} s")
+        time.sleep(0.25)
+
+
+@dataclass
+class Side:
+    """One of the two assistants under test and what was measured of it."""
+
+    name: str
+    url: str = ""
+    startup_s: float = math.nan
+    training: dict[str, Any] = field(default_factory=dict)
+    runs: list[tuple[int, load.Stats]] = field(default_factory=list)
+
+    def at(self, concurrency: int) -> load.Stats:
+        """Every run at ``concurrency`` pooled."""
+        return load.merge([s for c, s in self.runs if c == concurrency])
+
+
+# --- the run -----------------------------------------------------------------------------------
+
+def project_model(quick: bool) -> tuple[Path, dict[str, Any]]:
+    """The project's model, trained into the bench's cache (timed) — or, with ``quick`` and no
+    cached model, ``models/koege.tar.gz`` without a training time."""
+    job = baseline.Training("project", ROOT / ".venv" / "bin" / "rasa", (ROOT / "config.yml").read_text(),
+                            extra=("data/knowledge", "bot/nlp", "var/spacy-da"))
+    if quick and not job.model().exists():
+        return MODEL, {"seconds": None, "note": "not measured (--quick): models/koege.tar.gz"}
+    return baseline.train_cached(job)
+
+
+def measure(args: argparse.Namespace, sampler: MemorySampler, folder: Path) -> tuple[Side, Side | None]:
+    project, base = Side("project"), None if args.skip_baseline else Side("Rasa default")
+    if base is not None:  # trained before anything runs: the training time is the machine's alone
+        rasa = baseline.ensure_venv()
+        base_model, base.training = baseline.train_cached(baseline.baseline_training(rasa))
+    model, project.training = project_model(args.quick)
+    print(f"project model: {model}", flush=True)
+    with contextlib.ExitStack() as stack:
+        bot = BotStack(folder / "project", RASA_MODEL=str(model))
+        project.url = f"http://127.0.0.1:{bot.rasa_port}"
+        done, result = threading.Event(), {}
+        stack.callback(done.set)  # the poller stops with the stack, also after a failed start
+
+        def poll() -> None:
+            while bot.process is None and not done.wait(0.05):
+                pass
+            if bot.process is not None:  # memory from the start on
+                sampler.watch(project.name, bot.process.pid)
+            with contextlib.suppress(RuntimeError):
+                result["s"] = first_answer(project.url, started, stop=done,
+                                           alive=lambda: bot.process is None or bot.process.poll() is None)
+
+        started = time.perf_counter()
+        poller = threading.Thread(target=poll, daemon=True)
+        poller.start()
+        stack.enter_context(bot)  # returns when every process answers its health check
+        poller.join(timeout=60)
+        done.set()
+        project.startup_s = result.get("s", math.nan)
+        print(f"project: first answer after {project.startup_s:.1f} s", flush=True)
+        sides = [project]
+        if base is not None:
+            token = (bot.var / "action-token").read_text().strip()
+            server = stack.enter_context(baseline.BaselineServer(
+                base_model, f"http://127.0.0.1:{bot.action_port}/webhook", token, folder, free_port()))
+            sampler.watch(base.name, server.process.pid)
+            base.url = server.url
+            try:
+                base.startup_s = first_answer(server.url, server.started, alive=server.alive)
+            except RuntimeError as err:
+                raise RuntimeError(f"Rasa default: {err} (log {server.log}):\n{server.log_tail()}") from None
+            print(f"Rasa default: first answer after {base.startup_s:.1f} s", flush=True)
+            sides.append(base)
+        for side in sides:  # warm-up: lazily loaded parts, first database use
+            load.run_load(side.url, 1, conversations=len(load.MIX), timeout=args.timeout)
+        for concurrency in plan(args.concurrency, args.quick):
+            for side in sides:
+                budget = {"duration": args.duration} if args.duration else {"messages": args.messages}
+                stats = load.run_load(side.url, concurrency, timeout=args.timeout, **budget)
+                side.runs.append((concurrency, stats))
+                s = stats.summary()
+                print(f"{side.name:>12s} @{concurrency:<3d} {s['messages_per_s']:7.2f} msg/s  "
+                      f"p50 {s['p50_ms']} ms  p95 {s['p95_ms']} ms  errors {s['errors']}  "
+                      f"wrong {s['wrong_answers']}", flush=True)
+    return project, base
+
+
+def plan(levels: list[int], quick: bool) -> list[int]:
+    """The concurrency levels in order: each once, then 10 again (the targets' level)."""
+    return levels if quick or 10 not in levels else [*levels, 10]
+
+
+# --- the report --------------------------------------------------------------------------------
+
+def ratio(value: float | None, base: float | None) -> str:
+    if value is None or base is None or not base or any(map(math.isnan, (value, base))):
+        return "–"
+    return f"{value / base:.2f}"
+
+
+def _fmt(value: Any, unit: str = "") -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if isinstance(value, float):
+        return f"{value:,.1f}{unit}" if value < 100 else f"{value:,.0f}{unit}"
+    return f"{value}{unit}"
+
+
+def _bookings(summary: dict[str, Any]) -> str:
+    """"3 of 4 (5 started)": bookings that ended with a reference, of those played to the end
+    (the rest were cut off by the budget or an error)."""
+    return (f"{summary['bookings_with_reference']} of {summary['bookings_finished']} "
+            f"({summary['conversations_started'].get('booking', 0)} started)")
+
+
+def slowest(side: Side, n: int = 5) -> str:
+    """The steps with the highest p95 at the highest concurrency, for the console."""
+    level = max(c for c, _ in side.runs)
+    steps = side.at(level).summary()["steps"]
+    top = sorted(steps.items(), key=lambda kv: -(kv[1]["p95_ms"] or 0))[:n]
+    return f"{side.name} @{level}, slowest steps (p95): " + "; ".join(
+        f"{label} {v['p95_ms']:.0f} ms" for label, v in top)
+
+
+def wrong_report(side: Side) -> str:
+    """The wrong answers and errors of all the side's runs, with the first wrong reply of each step."""
+    s = load.merge([stats for _, stats in side.runs]).summary()
+    kinds = f" {s['error_kinds']}" if s["error_kinds"] else ""
+    lines = [f"{side.name}: {s['errors']} errors{kinds}, {s['wrong_answers']} wrong answers"]
+    for step, count in sorted(s["wrong_kinds"].items(), key=lambda kv: -kv[1]):
+        example = s["wrong_examples"].get(step, "").replace("\n", " / ")
+        lines.append(f"  {count:4d} × {step}" + (f": {example[:200]}" if example else ""))
+    return "\n".join(lines)
+
+
+def _level_name(c: int, runs: list[int]) -> str:
+    return f"{c} conversation{'s' if c > 1 else ''}" + (" (both runs)" if runs.count(c) > 1 else "")
+
+
+def rows(project: Side, base: Side | None, peaks: dict[str, dict[str, int]],
+         totals: dict[str, int]) -> list[tuple[str, Any, Any, str]]:
+    """(figure, project, default, ratio) rows of the report."""
+    out = []
+    levels = [c for c, _ in project.runs]
+    for c in dict.fromkeys(levels):
+        p, b = project.at(c).summary(), base.at(c).summary() if base else {}
+        name = _level_name(c, levels)
+        for key, label, unit in (("messages_per_s", "messages/s", ""), ("p50_ms", "p50", " ms"),
+                                 ("p95_ms", "p95", " ms"), ("p99_ms", "p99", " ms")):
+            out.append((f"{name}: {label}", _fmt(p[key], unit), _fmt(b.get(key), unit), ratio(p[key], b.get(key))))
+        out.append((f"{name}: errors / wrong answers", f"{p['errors']} / {p['wrong_answers']}",
+                    f"{b['errors']} / {b['wrong_answers']}" if b else "–", "–"))
+        out.append((f"{name}: bookings with a reference", _bookings(p), _bookings(b) if b else "–", "–"))
+    base_peaks = peaks.get(base.name, {}) if base else {}
+    base_rasa = max(base_peaks.values(), default=None)
+    for label, rss in sorted(peaks.get(project.name, {}).items(), key=lambda kv: -kv[1]):
+        is_rasa = label == "bot.rasa_server"
+        out.append((f"peak RSS: {label}", _fmt(rss / MB, " MB"),
+                    _fmt(base_rasa / MB, " MB (rasa run)") if is_rasa and base_rasa else "",
+                    ratio(rss, base_rasa) if is_rasa else ""))
+    base_total = totals.get(base.name) if base else None
+    out.append(("peak RSS: all processes", _fmt(totals.get(project.name, 0) / MB, " MB"),
+                _fmt(base_total / MB, " MB") if base_total else "–", ratio(totals.get(project.name), base_total)))
+    out.append(("start-up to the first answer", _fmt(project.startup_s, " s"),
+                _fmt(base.startup_s, " s") if base else "–", ratio(project.startup_s, base.startup_s if base else None)))
+    pt, bt = project.training.get("seconds"), base.training.get("seconds") if base else None
+    out.append(("training (empty Rasa cache; timed when the model was trained)", _fmt(pt, " s"), _fmt(bt, " s"), ratio(pt, bt)))
+    return out
+
+
+def targets(project: Side, base: Side | None, peaks: dict[str, dict[str, int]]) -> list[dict[str, Any]]:
+    """The targets of issue #15: name, value, limit, pass (None: not measured)."""
+    at10 = project.at(10).summary() if any(c == 10 for c, _ in project.runs) else None
+    base10 = base.at(10).summary() if base and at10 else None
+    speedup = (at10["messages_per_s"] / base10["messages_per_s"]
+               if at10 and base10 and base10["messages_per_s"] else None)
+    errors = sum(s.summary()["errors"] + s.summary()["wrong_answers"] for _, s in project.runs)
+    rss = max(peaks.get(project.name, {}).values(), default=0) / MB
+    p95 = at10["p95_ms"] if at10 else None
+    return [
+        {"target": "messages/s at 10 ≥ 5× Rasa default", "value": speedup, "limit": TARGET_SPEEDUP,
+         "pass": None if speedup is None else speedup >= TARGET_SPEEDUP},
+        {"target": "p95 at 10 ≤ 200 ms", "value": p95, "limit": TARGET_P95_MS,
+         "pass": None if p95 is None else p95 <= TARGET_P95_MS},
+        {"target": "no errors or wrong answers (project, all runs)", "value": errors, "limit": 0,
+         "pass": errors == 0},
+        {"target": "every project process ≤ 1.2 GB peak RSS", "value": round(rss), "limit": TARGET_RSS_MB,
+         "pass": rss <= TARGET_RSS_MB},
+        {"target": "start-up to the first answer ≤ 30 s", "value": project.startup_s, "limit": TARGET_STARTUP_S,
+         "pass": None if math.isnan(project.startup_s) else project.startup_s <= TARGET_STARTUP_S},
+    ]
+
+
+def markdown(table: list[tuple[str, Any, Any, str]], goals: list[dict[str, Any]]) -> str:
+    lines = ["| figure | project | Rasa default | project / default |", "|---|---|---|---|"]
+    lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in table]
+    lines += ["", "| target (#15) | value | pass |", "|---|---|---|"]
+    for goal in goals:
+        verdict = {True: "**pass**", False: "**FAIL**", None: "not measured"}[goal["pass"]]
+        value = goal["value"]
+        shown = f"{value:.2f}" if isinstance(value, float) and not math.isnan(value) else _fmt(value)
+        lines.append(f"| {goal['target']} | {shown} | {verdict} |")
+    return "\n".join(lines)
+
+
+def side_json(side: Side, sampler: MemorySampler) -> dict[str, Any]:
+    return {
+        "url": side.url,
+        "startup_s": None if math.isnan(side.startup_s) else round(side.startup_s, 1),
+        "training": {k: v for k, v in side.training.items() if k != "config"},
+        "peak_rss_mb": {k: round(v / MB) for k, v in sampler.peaks.get(side.name, {}).items()},
+        "peak_rss_total_mb": round(sampler.totals.get(side.name, 0) / MB),
+        "processes_seen": {k: len(v) for k, v in sampler.pids.get(side.name, {}).items()},
+        "runs": [{"concurrency": c, **s.summary()} for c, s in side.runs],
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("-n", type=int, default=40, help="messages per latency measurement")
-    parser.add_argument("--users", type=int, default=8, help="concurrent users for throughput")
+    parser.add_argument("--concurrency", default=None,
+                        help="concurrent conversations, comma-separated (default 1,10,50; --quick 1,10)")
+    budget = parser.add_mutually_exclusive_group()
+    budget.add_argument("--messages", type=int, default=None, help="messages per run (default 400; --quick 40)")
+    budget.add_argument("--duration", type=float, default=None, help="seconds per run instead of --messages")
+    parser.add_argument("--timeout", type=float, default=load.TIMEOUT, help="seconds one message may take")
+    parser.add_argument("--skip-baseline", action="store_true", help="measure the project only")
+    parser.add_argument("--quick", action="store_true",
+                        help="for development: 1 and 10 conversations, 40 messages each, no second 10 run, "
+                             "models/koege.tar.gz unless the project's model is cached")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="where the JSON results go")
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory() as tmp:
-        started = time.perf_counter()
-        with BotStack(Path(tmp)) as bot:
-            startup = time.perf_counter() - started
-            for text in CASES.values():  # warm up: the first message loads lazy parts
-                bot.say(text)
-            results = {name: latency(bot, text, args.n) for name, text in CASES.items()}
-            base_rate = throughput(bot, CASES["greeting button (baseline)"], args.users, args.n * 2)
-            topic_rate = throughput(bot, CASES["topic question"], args.users, args.n * 2)
-            memory = rss_mb(bot.process.pid)
-    base = results["greeting button (baseline)"][0]
-    print(f"{'case':30s} {'p50 ms':>8s} {'p95 ms':>8s} {'p50 / baseline':>15s}")
-    for name, (p50, p95) in results.items():
-        print(f"{name:30s} {p50 * 1000:8.0f} {p95 * 1000:8.0f} {p50 / base:15.2f}")
-    print(f"throughput, {args.users} users: baseline {base_rate:.1f} msg/s, topic question "
-          f"{topic_rate:.1f} msg/s (ratio {topic_rate / base_rate:.2f})")
-    print(f"start-up until every process answers: {startup:.0f} s; resident memory of all processes: "
-          f"{memory:.0f} MB")
-    return 0
+    args.concurrency = [int(c) for c in (args.concurrency or ("1,10" if args.quick else "1,10,50")).split(",")]
+    if not args.duration and not args.messages:
+        args.messages = 40 if args.quick else 400
+    sampler = MemorySampler()
+    sampler.start()
+    began, load_before = dt.datetime.now(), os.getloadavg()
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        (Path(tmp) / "project").mkdir()
+        try:
+            project, base = measure(args, sampler, Path(tmp))
+        finally:
+            sampler.stop()
+    table, goals = rows(project, base, sampler.peaks, sampler.totals), targets(project, base, sampler.peaks)
+    results = {
+        "date": began.isoformat(timespec="seconds"),
+        "machine": {"cores": os.cpu_count(), "load_average_before": load_before,
+                    "load_average_after": os.getloadavg()},
+        "options": {k: v for k, v in vars(args).items() if k != "out"},
+        "project": side_json(project, sampler),
+        "rasa_default": side_json(base, sampler) if base else None,
+        "targets": goals,
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=1, ensure_ascii=False, default=str))
+    print(f"\nBenchmark {began:%Y-%m-%d %H:%M}, {os.cpu_count()} cores, "
+          f"{'messages' if args.messages else 'seconds'} per run: {args.messages or args.duration} "
+          f"(results: {args.out})\n")
+    print(markdown(table, goals))
+    print("\n" + "\n".join(slowest(side) for side in (project, base) if side and side.runs))
+    print("\n".join(wrong_report(side) for side in (project, base) if side and side.runs))
+    print(f"load average (1 min) before the run {load_before[0]:.1f}, after {os.getloadavg()[0]:.1f}")
+    return 1 if any(goal["pass"] is False for goal in goals) else 0
 
 
 if __name__ == "__main__":
