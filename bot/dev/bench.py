@@ -198,6 +198,8 @@ def measure(args: argparse.Namespace, sampler: MemorySampler, folder: Path) -> t
     model, project.training = project_model(args.quick)
     print(f"project model: {model}", flush=True)
     with contextlib.ExitStack() as stack:
+        if args.production:
+            return _measure_production(args, sampler, folder, project, base, base_model if base else None, stack)
         bot = BotStack(folder / "project", RASA_MODEL=str(model))
         project.url = f"http://127.0.0.1:{bot.rasa_port}"
         done, result = threading.Event(), {}
@@ -233,17 +235,56 @@ def measure(args: argparse.Namespace, sampler: MemorySampler, folder: Path) -> t
                 raise RuntimeError(f"Rasa default: {err} (log {server.log}):\n{server.log_tail()}") from None
             print(f"Rasa default: first answer after {base.startup_s:.1f} s", flush=True)
             sides.append(base)
-        for side in sides:  # warm-up: lazily loaded parts, first database use
-            load.run_load(side.url, 1, conversations=len(load.MIX), timeout=args.timeout)
-        for concurrency in plan(args.concurrency, args.quick):
-            for side in sides:
-                budget = {"duration": args.duration} if args.duration else {"messages": args.messages}
-                stats = load.run_load(side.url, concurrency, timeout=args.timeout, **budget)
-                side.runs.append((concurrency, stats))
-                s = stats.summary()
-                print(f"{side.name:>12s} @{concurrency:<3d} {s['messages_per_s']:7.2f} msg/s  "
-                      f"p50 {s['p50_ms']} ms  p95 {s['p95_ms']} ms  errors {s['errors']}  "
-                      f"wrong {s['wrong_answers']}", flush=True)
+        _alternate(args, sides)
+    return project, base
+
+
+def _alternate(args: argparse.Namespace, sides: list[Side]) -> None:
+    """Warm up, then every concurrency level, the sides taking turns."""
+    for side in sides:  # warm-up: lazily loaded parts, first database use
+        load.run_load(side.url, 1, conversations=len(load.MIX), timeout=args.timeout)
+    for concurrency in plan(args.concurrency, args.quick):
+        for side in sides:
+            budget = {"duration": args.duration} if args.duration else {"messages": args.messages}
+            stats = load.run_load(side.url, concurrency, timeout=args.timeout, **budget)
+            side.runs.append((concurrency, stats))
+            s = stats.summary()
+            print(f"{side.name:>12s} @{concurrency:<3d} {s['messages_per_s']:7.2f} msg/s  "
+                  f"p50 {s['p50_ms']} ms  p95 {s['p95_ms']} ms  errors {s['errors']}  "
+                  f"wrong {s['wrong_answers']}", flush=True)
+
+
+def _measure_production(args: argparse.Namespace, sampler: MemorySampler, folder: Path, project: Side,
+                        base: Side | None, base_model: Path | None,
+                        stack: contextlib.ExitStack) -> tuple[Side, Side | None]:
+    """``--production``: the project as the production configuration runs it on this machine
+    (``bot.dev.cluster``: two Rasa servers and two action servers behind nginx, PostgreSQL and
+    Redis), the baseline calling the same action servers through nginx."""
+    from bot.dev.cluster import Cluster
+
+    project.name = "project (2 instances)"
+    started = time.perf_counter()
+    cluster = stack.enter_context(Cluster(folder / "cluster"))
+    project.startup_s = time.perf_counter() - started  # every process ready, both Rasa servers
+    watched = {name: f"{project.name}|{name}" for name, service in cluster.services.items() if service.process}
+    for name, key in watched.items():
+        sampler.watch(key, cluster.services[name].process.pid)
+    project.url = cluster.url
+    print(f"{project.name}: every process ready after {project.startup_s:.1f} s", flush=True)
+    sides = [project]
+    if base is not None and base_model is not None:
+        server = stack.enter_context(baseline.BaselineServer(
+            base_model, f"http://127.0.0.1:{cluster.nginx_actions_port}/webhook", cluster.action_token, folder,
+            free_port()))
+        sampler.watch(base.name, server.process.pid)
+        base.url = server.url
+        base.startup_s = first_answer(server.url, server.started, alive=server.alive)
+        sides.append(base)
+    _alternate(args, sides)
+    sampler.sample()  # each service is a root of its own: the project's figures are theirs together
+    sampler.peaks[project.name] = {name: max(sampler.peaks.get(key, {}).values(), default=0)
+                                   for name, key in watched.items()}
+    sampler.totals[project.name] = sum(sampler.totals.get(key, 0) for key in watched.values())
     return project, base
 
 
@@ -386,6 +427,9 @@ def main(argv: list[str] | None = None) -> int:
     budget.add_argument("--duration", type=float, default=None, help="seconds per run instead of --messages")
     parser.add_argument("--timeout", type=float, default=load.TIMEOUT, help="seconds one message may take")
     parser.add_argument("--skip-baseline", action="store_true", help="measure the project only")
+    parser.add_argument("--production", action="store_true",
+                        help="the project in its production configuration: 2 Rasa servers and 2 action servers "
+                             "behind nginx, PostgreSQL, Redis (bot/dev/cluster.py)")
     parser.add_argument("--quick", action="store_true",
                         help="for development: 1 and 10 conversations, 40 messages each, no second 10 run, "
                              "models/koege.tar.gz unless the project's model is cached")

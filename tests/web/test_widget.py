@@ -105,6 +105,9 @@ def test_thumbs_down_is_stored_with_the_answer(page, stack):
     thumbs_down.click()
     expect(thumbs_down).to_have_attribute("aria-pressed", "true")
     expect(page.locator(".kw-rate-status")).to_have_text("Tak for din vurdering.")
+    offer = page.locator(".kw-msg--bot").last  # a thumbs down offers a person
+    expect(offer).to_contain_text("tale med en medarbejder i stedet")
+    expect(offer.get_by_role("button", name="Tal med en medarbejder")).to_be_visible()
     rows = [r for r in feedback.recent(url=stack.database) if r.sender_id == session_id(page)]
     assert [r.rating for r in rows] == ["down"]
     assert "300.000" in rows[0].bot_message and "Læs mere:" in rows[0].bot_message

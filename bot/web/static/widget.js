@@ -575,6 +575,7 @@
     status.textContent = t.thanks;
     announce(t.thanks);
     if (rating === "down" && !state.paused) {
+      state.answer += 1; // a reply of its own: the rating stays under the answer it rates
       addItem({ from: "bot", text: t.offerPerson, buttons: [{ title: t.human, payload: HUMAN_PAYLOAD }],
         kind: "notice", time: new Date().toISOString(), answer: state.answer });
     }
