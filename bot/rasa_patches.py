@@ -162,18 +162,18 @@ TED_CACHE_SIZE = 4096
 
 
 def _ted_with_cache(original: Any) -> Any:
+    import copy
+    import json
+    from collections import OrderedDict
+
+    from rasa.core.policies.policy import SupportedData
+    from rasa.shared.nlu.constants import TEXT
+
+    from bot import metrics
+
     def predict_action_probabilities(self: Any, tracker: Any, domain: Any, rule_only_data: Any = None,
                                      precomputations: Any = None, **kwargs: Any) -> Any:
         """``TEDPolicy.predict_action_probabilities``, once per dialogue state."""
-        import copy
-        import json
-        from collections import OrderedDict
-
-        from rasa.core.policies.policy import SupportedData
-        from rasa.shared.nlu.constants import TEXT
-
-        from bot import metrics
-
         if self.model is None or self.only_e2e or TEXT in self.fake_features:
             return original(self, tracker, domain, rule_only_data, precomputations, **kwargs)
         ml_only = self.supported_data() == SupportedData.ML_DATA

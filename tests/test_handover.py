@@ -89,6 +89,14 @@ def test_a_conversation_is_queued_once_and_claimed_by_one_person(db_url):
     assert queue.position(second, db_url) == 1
     ended = queue.end(first.id, "anne", close=False, url=db_url)
     assert ended.status == "handed_back" and ended.ended_at is not None
+    queue.reopen(first.id, db_url)  # the hand-back message did not reach the user: still anne's
+    again = queue.get(first.id, db_url)
+    assert (again.status, again.claimed_by, again.ended_at) == ("claimed", "anne", None)
+    queue.end(second.id, "bo", close=True, url=db_url)  # a waiting one: anyone may end it
+    queue.reopen(second.id, db_url)
+    assert queue.get(second.id, db_url).status == "waiting"
+    queue.end(second.id, "bo", close=True, url=db_url)
+    ended = queue.end(first.id, "anne", close=False, url=db_url)
     assert queue.open_for("web-1", db_url) is None
     assert queue.request(_request(), db_url)[1], "after a hand-back the user can ask again"
 

@@ -137,21 +137,26 @@ def unclaim(handover_id: int, staff: str, url: str | None = None) -> None:
                   .values(status=WAITING, claimed_by=None, claimed_at=None))
 
 
-def reopen(handover_id: int, status: str, url: str | None = None) -> None:
-    """Undo an end whose message could not reach the user (back to ``status``)."""
+def reopen(handover_id: int, url: str | None = None) -> None:
+    """Undo an end whose message could not reach the user: claimed again if it had been
+    claimed (``claimed_by`` says so), else waiting."""
+    state = sa.case((Handover.claimed_by.is_not(None), CLAIMED), else_=WAITING)
     with db.session(url) as s:
         s.execute(sa.update(Handover).where(Handover.id == handover_id, Handover.status.in_((CLOSED, HANDED_BACK)))
-                  .values(status=status, ended_at=None))
+                  .values(status=state, ended_at=None))
 
 
 def end(handover_id: int, staff: str, close: bool, url: str | None = None) -> Handover:
     """Hand back to the assistant (``close`` False) or close. Only the member of staff who
-    claimed it can end a claimed handover; a waiting one can be ended by anyone."""
-    row = get(handover_id, url)
-    if row is None or (row.status == CLAIMED and row.claimed_by != staff):
-        raise HandoverError(handover_id)
-    return _change(handover_id, (WAITING, CLAIMED), url, status=CLOSED if close else HANDED_BACK,
-                   ended_at=utcnow())
+    claimed it can end a claimed handover; a waiting one can be ended by anyone. One
+    conditional UPDATE, so a claim by someone else in between is never ended."""
+    mine = sa.or_(Handover.status == WAITING, sa.and_(Handover.status == CLAIMED, Handover.claimed_by == staff[:64]))
+    with db.session(url) as s:
+        done = s.execute(sa.update(Handover).where(Handover.id == handover_id, mine)
+                         .values(status=CLOSED if close else HANDED_BACK, ended_at=utcnow()))
+        if done.rowcount != 1:
+            raise HandoverError(handover_id)
+        return s.get(Handover, handover_id)
 
 
 def expire(now: dt.datetime | None = None, url: str | None = None) -> list[Handover]:

@@ -12,7 +12,7 @@ import logging
 from bot.handover import delivery, queue
 from bot.handover.queue import HandoverError
 from bot.store import audit
-from bot.store.models import Handover
+from bot.store.models import CLAIMED, Handover
 
 log = logging.getLogger(__name__)
 WATCH_SECONDS = 10
@@ -45,7 +45,7 @@ async def claim(handover_id: int, staff: str, url: str | None = None) -> Handove
 
 def _own(handover_id: int, staff: str, url: str | None) -> Handover:
     row = queue.get(handover_id, url)
-    if row is None or row.status != "claimed" or row.claimed_by != staff:
+    if row is None or row.status != CLAIMED or row.claimed_by != staff:
         raise HandoverProblem("Du har ikke denne samtale (tag den først, eller den er afsluttet).")
     return row
 
@@ -70,7 +70,6 @@ async def end(handover_id: int, staff: str, close: bool, url: str | None = None)
     The database decides first (a second click finds it ended), the message follows; if the
     message cannot be delivered the handover is open again, so nothing is left half done."""
     try:
-        before = await asyncio.to_thread(queue.get, handover_id, url)
         ended = await asyncio.to_thread(queue.end, handover_id, staff, close, url)
     except HandoverError:
         raise HandoverProblem("Du har ikke denne samtale, eller den er afsluttet.") from None
@@ -79,7 +78,7 @@ async def end(handover_id: int, staff: str, close: bool, url: str | None = None)
     try:
         await delivery.send(ended.sender_id, ended.channel, events, ended.language)
     except delivery.DeliveryError as err:
-        await asyncio.to_thread(queue.reopen, handover_id, before.status, url)
+        await asyncio.to_thread(queue.reopen, handover_id, url)
         raise HandoverProblem(str(err)) from None
     await asyncio.to_thread(_record, staff, "handover_close" if close else "handover_hand_back", ended, None, url)
     return ended
