@@ -294,11 +294,11 @@ class TestTwoInstances:
             if step == 2:
                 cluster.restart("rasa-1", wait=False)  # while it loads, rasa-2 answers
             elif step == 3:
-                cluster.wait_ready("rasa-1")
+                cluster.wait_in_rotation("rasa-1")  # up, and back in nginx's rotation
             elif step == 4:
                 cluster.restart("rasa-2", wait=False)  # now the restarted rasa-1 answers
             elif step == 5:
-                cluster.wait_ready("rasa-2")
+                cluster.wait_in_rotation("rasa-2")
 
         summary, found = fill_form(cluster, sender, "Dorte Lund", "dorte.lund@example.dk", rolling_restart)
         # Slots from before both restarts are still there: the tracker store is PostgreSQL.

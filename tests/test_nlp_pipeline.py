@@ -15,9 +15,24 @@ def nlp(tmp_path_factory):
     return spacy.load(out)
 
 
-def test_saved_pipeline_has_lemmatizer_normalizer_and_entity_ruler(nlp):
+def test_saved_pipeline_has_lemmatizer_and_entity_ruler(nlp):
     assert nlp.lang == "da"
-    assert nlp.pipe_names == ["lemmatizer", "koege_lemma_normalizer", "entity_ruler"]
+    assert nlp.pipe_names == ["koege_lemmatizer", "entity_ruler"]
+
+
+def test_compact_table_answers_as_spacys_lookup_table(nlp):
+    """Every 50th form of spaCy's own table (by hash) gets the lemma spaCy's table gives it."""
+    from spacy.lookups import load_lookups
+
+    spacys = load_lookups("da", ["lemma_lookup"]).get_table("lemma_lookup")
+    compact = nlp.get_pipe("koege_lemmatizer").table
+    assert len(compact) == len(spacys) > 500_000
+    items = list(spacys.items())[::50]
+    missing = object()
+    for key, lemma in items:
+        assert compact.get_by_key(key, missing) == lemma
+    assert compact.get("ikke-et-dansk-ord-xyz", "fallback") == "fallback"
+    assert compact.get("virksomheder", "") == "virksomhed"
 
 
 def test_lemmas_are_danish_base_forms_folded_to_ascii(nlp):

@@ -54,6 +54,9 @@ MACHINE_REDIS_PORT = 6379
 REDIS_DBS = range(5, 15)  # the assistant uses 1 by default; tests take one of these
 POSTGRES_BIN = Path("/usr/lib/postgresql/15/bin")
 START_TIMEOUT = 600.0  # seconds; a Rasa server loads its model in about a minute on 2 idle cores
+#: nginx's ``fail_timeout`` (deploy/nginx/koege.conf): a server that refused a request is left
+#: out of the rotation this long, even when it is up again sooner.
+NGINX_FAIL_TIMEOUT = 10.0
 STOP_TIMEOUT = 30.0
 PLACEHOLDER = re.compile(r"\$\{([A-Z][A-Z0-9_]*)\}")
 
@@ -445,6 +448,14 @@ class Cluster:
     def wait_ready(self, *names: str, timeout: float = START_TIMEOUT) -> None:
         """Wait until the named processes (default: all that run) answer their health check."""
         self._wait(list(names) or [n for n, s in self.services.items() if s.running()], timeout)
+
+    def wait_in_rotation(self, name: str, timeout: float = START_TIMEOUT) -> None:
+        """Wait until a restarted server answers its health check *and* nginx sends it requests
+        again: a request it refused while it was down — possibly just before it was ready —
+        keeps it out for ``NGINX_FAIL_TIMEOUT``. What an operator waits for before restarting
+        the next one."""
+        self.wait_ready(name, timeout=timeout)
+        time.sleep(NGINX_FAIL_TIMEOUT + 1)
 
     def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
         """Stop one process abruptly (SIGKILL unless told otherwise) and wait until it is gone."""

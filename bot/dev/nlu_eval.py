@@ -156,7 +156,8 @@ def svm_predict(train: list[tuple[str, str]], texts: list[str]) -> list[str]:
 
 
 #: Files besides the NLU data and config whose change changes the project pipeline's model.
-PROJECT_INPUTS = (Path("bot/nlp/ensemble.py"), Path("bot/nlp/pipeline.py"), Path("bot/nlp/normalize.py"),
+PROJECT_INPUTS = (Path("bot/nlp/ensemble.py"), Path("bot/nlp/pipeline.py"), Path("bot/nlp/lemmas.py"),
+                  Path("bot/nlp/normalize.py"),
                   KNOWLEDGE)
 
 

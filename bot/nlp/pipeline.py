@@ -3,10 +3,11 @@
 No trained Danish spaCy model can be installed here and nothing may be downloaded at run
 time, so the pipeline is built from ``spacy.blank("da")``:
 
-1. the lookup lemmatizer with the Danish table from ``spacy-lookups-data``;
-2. ``koege_lemma_normalizer``: lemmatises capitalised words too and folds æ/ø/å to
-   ae/oe/aa, so that Rasa's featurizers (which read lemmas) see one form for both spellings;
-3. an entity ruler for CVR numbers, e-mail addresses, Danish phone numbers and the
+1. ``koege_lemmatizer`` (``bot.nlp.lemmas``): the Danish lemma table of
+   ``spacy-lookups-data`` — the one spaCy's lookup lemmatizer uses, kept in compact arrays —
+   also for capitalised words, with æ/ø/å folded to ae/oe/aa, so that Rasa's featurizers
+   (which read lemmas) see one form for both spellings;
+2. an entity ruler for CVR numbers, e-mail addresses, Danish phone numbers and the
    municipality's place names.
 
 Build it with ``python -m bot.nlp.pipeline OUTPUT_DIR`` (``make train`` does).
@@ -18,9 +19,8 @@ from pathlib import Path
 
 import spacy
 from spacy.language import Language
-from spacy.tokens import Doc
 
-from bot.nlp.normalize import fold
+from bot.nlp import lemmas  # noqa: F401  (registers the koege_lemmatizer factory)
 
 DEFAULT_OUTPUT = Path("var/spacy-da")
 
@@ -31,35 +31,6 @@ PLACE_NAMES = [
     "Egøje", "Asserbo", "Søndre Havn", "Campus Køge", "Skandinavisk Transport Center",
     "Bækgårdsvej", "Køge Torv",
 ]
-
-
-class LemmaNormalizer:
-    """Looks capitalised words up in the lemma table and folds æ/ø/å in every lemma."""
-
-    def __init__(self, nlp: Language) -> None:
-        self.nlp = nlp
-        self._table = None  # loaded on first use, after initialize()
-
-    def _lookup(self):
-        if self._table is None:
-            lemmatizer = self.nlp.get_pipe("lemmatizer")
-            self._table = lemmatizer.lookups.get_table("lemma_lookup")
-        return self._table
-
-    def __call__(self, doc: Doc) -> Doc:
-        table = self._lookup()
-        for token in doc:
-            lemma = token.lemma_ or token.text
-            if lemma == token.text:
-                lower = token.text.lower()
-                lemma = table.get(lower, lower)
-            token.lemma_ = fold(lemma)
-        return doc
-
-
-@Language.factory("koege_lemma_normalizer")
-def make_lemma_normalizer(nlp: Language, name: str) -> LemmaNormalizer:
-    return LemmaNormalizer(nlp)
 
 
 def entity_patterns() -> list[dict]:
@@ -82,8 +53,7 @@ def entity_patterns() -> list[dict]:
 def build(output: Path = DEFAULT_OUTPUT) -> Language:
     """Create the pipeline, initialise its lookup tables and save it to ``output``."""
     nlp = spacy.blank("da")
-    nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
-    nlp.add_pipe("koege_lemma_normalizer")
+    nlp.add_pipe("koege_lemmatizer")
     ruler = nlp.add_pipe("entity_ruler")
     nlp.initialize()
     ruler.add_patterns(entity_patterns())
