@@ -137,6 +137,7 @@
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections import OrderedDict
 from contextvars import ContextVar
 from functools import lru_cache
@@ -491,8 +492,6 @@ class _KeptSession:
 
 
 def _kept_session(original: Any) -> Any:
-    import weakref
-
     import aiohttp
     from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT
 
@@ -517,26 +516,21 @@ def _kept_session(original: Any) -> Any:
     return session
 
 
-_KEPT_SESSIONS: Any = None  # weakref.WeakSet of the sessions opened by patch 9
+_KEPT_SESSIONS: weakref.WeakSet = weakref.WeakSet()  # the sessions opened by patch 9
 
 
 async def close_kept_sessions() -> None:
     """Close the sessions of patch 9 that belong to the running loop (at server stop)."""
     loop = asyncio.get_running_loop()
-    for session in list(_KEPT_SESSIONS or ()):
+    for session in list(_KEPT_SESSIONS):
         if not session.closed and session._loop is loop:
             await session.close()
 
 
 def _keep_action_server_connections() -> None:
     """Patch 9 (idempotent)."""
-    import weakref
-
     from rasa.utils.endpoints import EndpointConfig
 
-    global _KEPT_SESSIONS
-    if _KEPT_SESSIONS is None:
-        _KEPT_SESSIONS = weakref.WeakSet()
     if not hasattr(EndpointConfig.session, WRAPPED):
         EndpointConfig.session = _kept_session(EndpointConfig.session)
 
@@ -763,19 +757,15 @@ def _past_states_once(original: Any) -> Any:
                     rule_only_data: Any = None) -> Any:
         """``DialogueStateTracker.past_states``, kept for the tracker's current events."""
         events = self.events
-        key = (len(events), id(events[-1]) if events else None, id(domain), omit_unset_slots,
-               ignore_rule_only_turns, id(rule_only_data))
+        turn = (len(events), id(events[-1]) if events else None)
         kept = self.__dict__.get("_koege_past_states")
-        if kept is None or kept[0] != key[:2]:
-            kept = self.__dict__["_koege_past_states"] = (key[:2], {})
-        states = kept[1].get(key)
-        if states is None:
-            # kept with what it depends on: the domain and rule_only_data stay alive with it
-            states = original(self, domain, omit_unset_slots, ignore_rule_only_turns, rule_only_data)
-            kept[1][key] = (states, domain, rule_only_data)
-        else:
-            states = states[0]
-        return [{name: dict(sub) for name, sub in state.items()} for state in states]
+        if kept is None or kept["turn"] != turn:
+            kept = self.__dict__["_koege_past_states"] = {"turn": turn}
+        key = (id(domain), omit_unset_slots, ignore_rule_only_turns, id(rule_only_data))
+        if key not in kept:  # kept with the domain and rule_only_data, so that their ids stay theirs
+            kept[key] = (original(self, domain, omit_unset_slots, ignore_rule_only_turns, rule_only_data),
+                         domain, rule_only_data)
+        return [{name: dict(sub) for name, sub in state.items()} for state in kept[key][0]]
 
     setattr(past_states, WRAPPED, original)
     return past_states
