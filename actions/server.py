@@ -8,7 +8,8 @@ Rasa SDK's Sanic app with four changes:
   for each start): a forged tracker posted to ``/webhook`` runs nothing;
 - it runs the retention purge every ``PURGE_INTERVAL_HOURS``, so the purge runs wherever the
   assistant runs (every instance may run it: deleting what is expired twice is harmless);
-- ``/metrics`` (``bot.metrics``): actions run, fallbacks, bookings, handovers, callbacks.
+- ``/metrics`` (``bot.metrics``): actions run, fallbacks, bookings, handovers, callbacks; for
+  ``bot.metrics.may_read`` only (the token, or loopback without a proxy), else 404.
 """
 from __future__ import annotations
 
@@ -65,7 +66,9 @@ def create_app(token: str | None = None, purge_hours: float | None = None) -> Sa
         return None
 
     @app.get("/metrics")
-    async def prometheus(_: Request):  # noqa: ANN202 - a Sanic handler
+    async def prometheus(request: Request):  # noqa: ANN202 - a Sanic handler
+        if not metrics.may_read_request(request.ip, request.headers):  # the socket's peer
+            return response.json({"error": "not found"}, status=404)
         body, content_type = metrics.exposition()
         return response.raw(body, content_type=content_type)
 

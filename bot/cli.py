@@ -77,6 +77,8 @@ def child_environment() -> dict[str, str]:
     env["ACTION_SERVER_TOKEN"] = settings.new_secret("ACTION_SERVER_TOKEN", "action-token")
     settings.new_secret("RASA_API_TOKEN", "api-token")  # read by bot.rasa_server, never on argv
     settings.new_secret("TELEGRAM_PUSH_TOKEN", "telegram-push-token")
+    settings.new_secret("TELEGRAM_BRIDGE_TOKEN", "telegram-bridge-token")
+    settings.new_secret("WIDGET_SESSION_SECRET", "widget-session-key")
     env["SANIC_WORKERS"] = env["RASA_WORKERS"]
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     env["RASA_TELEMETRY_ENABLED"] = "false"  # no calls home: the machines have no internet
@@ -112,6 +114,7 @@ def run() -> int:
     settings.check_or_exit("make run")
     from bot.store import db
 
+    settings.kept_secret("AUDIT_KEY", "audit-key")  # made once, kept: the audit log's pseudonyms
     db.migrate()  # the assistant's own tables, before any process uses them
     env = child_environment()
     children = [Child(name, command) for name, command in server_commands(env).items()]
@@ -152,7 +155,8 @@ def purge() -> int:
     from bot.store import retention
 
     deleted, rows = retention.purge_expired()
-    print(f"Deleted {deleted} conversation events and {rows} bookings, notifications and feedback "
+    print(f"Deleted {deleted} conversation events and {rows} bookings, notifications, feedback, staff notes "
+          "and marks, and e-mail files "
           f"older than {settings.retention_days()} days.")
     return 0
 

@@ -258,7 +258,9 @@ def _with_health_and_metrics(original: Any) -> Any:
                 return response.json({"status": "loading"}, status=503)
             return response.json({"status": "ok"})
 
-        async def prometheus(_: Any) -> Any:
+        async def prometheus(request: Any) -> Any:
+            if not metrics.may_read_request(request.ip, request.headers):  # the socket's peer
+                return response.json({"error": "not found"}, status=404)
             body, content_type = metrics.exposition()
             return response.raw(body, content_type=content_type)
 

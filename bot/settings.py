@@ -98,6 +98,7 @@ SETTINGS: dict[str, Setting] = {
     "RASA_MODEL": S("models/koege.tar.gz", "The trained model the server loads."),
     "RASA_PUBLIC_URL": S("http://localhost:5005", "The Rasa server's URL as browsers reach it; the widget connects to its socket.io there. Unset, it follows RASA_PORT."),
     "RASA_LOG_FILE": S("var/rasa.log", "Log file of the Rasa server (no message texts)."),
+    "WIDGET_SESSION_SECRET": S("", "Key of the chat widget's session tokens (an HMAC of the conversation id): a browser resumes or rates only the conversation it was given. Empty: a random one per start, written to var/widget-session-key. Set it (the same on every Rasa instance and web server) in production.", secret=True),
     # web server (widget, demo page, privacy page)
     "WEB_PORT": S("8080", "Port of the web server: the chat widget, its demo page and the privacy page.", _port),
     "WEB_INTERFACE": S("127.0.0.1", "Network interface the web server listens on (0.0.0.0 for all)."),
@@ -131,6 +132,7 @@ SETTINGS: dict[str, Setting] = {
     "PURGE_INTERVAL_HOURS": S("6", "Hours between runs of the retention purge (in the action server).", _number),
     "LOG_LEVEL": S("INFO", "Log level of every process.", _level),
     "LOG_FORMAT": S("text", "Log lines of every process: text (one readable line), or json (one JSON object per line, for a log collector); personal data is masked in both.", _choice("text", "json")),
+    "METRICS_TOKEN": S("", "Token Prometheus sends (Authorization: Bearer …) to read /metrics of every process; empty: /metrics answers only requests straight from the machine itself (loopback, not through a proxy). Refused requests get 404.", secret=True),
     # limits
     "MAX_MESSAGE_CHARS": S("1500", "A user message longer than this is cut (the user is told).", _integer),
     "RATE_LIMIT_MESSAGES": S("30", "Messages one conversation may send per minute; more are answered with a polite 'slow down'.", _integer),
@@ -153,16 +155,20 @@ SETTINGS: dict[str, Setting] = {
     "TELEGRAM_PORT": S("8090", "Port of the Telegram bridge (webhook and the push endpoint /push).", _port),
     "TELEGRAM_INTERFACE": S("127.0.0.1", "Network interface of the Telegram bridge."),
     "TELEGRAM_PUSH_TOKEN": S("", "Shared secret for the bridge's push endpoint; empty: a random one per start, written to var/telegram-push-token.", secret=True),
+    "TELEGRAM_BRIDGE_TOKEN": S("", "Shared secret by which the Telegram bridge proves itself to the REST channel (header X-Bridge-Token); only with it may a message speak for a telegram:<chat id> conversation. Empty: a random one per start, written to var/telegram-bridge-token. Set it (the same on every instance) in production.", secret=True),
     # staff console (bot/console)
     "STAFF_PORT": S("8081", "Port of the staff console.", _port),
     "STAFF_INTERFACE": S("127.0.0.1", "Network interface of the staff console."),
     "STAFF_SESSION_SECRET": S("", "Key for the console's encrypted session cookies (32 url-safe base64 bytes); empty: a random one kept in var/staff-session-key.", secret=True),
     "STAFF_IDLE_MINUTES": S("30", "Minutes without activity before a staff member must sign in again.", _integer),
+    "STAFF_SESSION_HOURS": S("12", "Hours a console sign-in lasts at most, however active the staff member is; then they must sign in again (fractions allowed).", _number),
     "STAFF_SECURE_COOKIES": S("false", "Mark console cookies Secure (set true behind HTTPS).", _flag),
+    "AUDIT_KEY": S("", "Key of the audit log's conversation pseudonyms (HMAC-SHA256 of the sender id, so the log keeps no sender ids and still finds a conversation's lines). Empty: a random one made once and kept in var/audit-key. Set it (the same for every process, never changed) in production.", secret=True),
     # human handover (bot/handover)
     "RASA_INTERNAL_URL": S("http://127.0.0.1:5005", "The Rasa server's URL for the assistant's own processes (the console's handover replies, the Telegram bridge); behind a load balancer, its URL. Unset, it follows RASA_PORT."),
     "TELEGRAM_PUSH_URL": S("http://127.0.0.1:8090", "The Telegram bridge's URL for the console (staff replies during a handover). Unset, it follows TELEGRAM_PORT."),
     "HANDOVER_CLAIM_MINUTES": S("5", "Minutes a conversation waits in the console's queue; if nobody claims it by then, the user is offered a callback instead (fractions allowed).", _number),
+    "HANDOVER_IDLE_MINUTES": S("30", "Minutes a taken conversation may go without a message from the member of staff; then it is handed back to the chatbot and the user told (fractions allowed).", _number),
     "HANDOVER_CLOCK": S("", "For tests and demonstrations only: the local time (ISO, e.g. 2026-12-05T20:00) the handover takes as now when it checks the staffed hours. Empty in production.", _optional_datetime),
 }
 del S
@@ -295,6 +301,30 @@ def new_secret(name: str, filename: str) -> str:
     file.chmod(0o600)
     file.write_text(token)
     return token
+
+
+def kept_secret(name: str, filename: str) -> str:
+    """The secret in setting ``name``, else the one kept in ``STATE_DIR/<filename>``: made
+    once (mode 600) by whichever process needs it first and then kept across restarts, unlike
+    ``new_secret``'s. Created atomically (a hard link), so processes starting together agree."""
+    import secrets
+
+    given = get(name)
+    if given:
+        return given
+    file = state_dir() / filename
+    if not file.exists():
+        draft = file.with_name(f".{filename}.{os.getpid()}.{secrets.token_hex(4)}")
+        draft.touch(mode=0o600)
+        draft.chmod(0o600)
+        draft.write_text(secrets.token_urlsafe(32))
+        try:
+            os.link(draft, file)  # fails if another process made it first: theirs is kept
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    return file.read_text().strip()
 
 
 def markdown() -> str:

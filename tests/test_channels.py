@@ -20,12 +20,15 @@ import requests
 import websockets
 
 from bot import limits, settings
-from bot.channels import body, hygiene
+from bot.channels import body, hygiene, identity
 from bot.channels.socketio import SocketIOOutput, WorkerRedisManager, client_manager
 from bot.dev.stack import free_port
 
 ORIGIN = "http://widget.example"
 CPR = "010190-1234"
+BRIDGE_TOKEN = "bridge-" + uuid.uuid4().hex
+SESSION_SECRET = "widget-" + uuid.uuid4().hex
+BRIDGE = {identity.BRIDGE_HEADER: BRIDGE_TOKEN}
 
 # ---- request bodies ---------------------------------------------------------------------
 
@@ -98,12 +101,39 @@ def test_cpr_numbers_are_masked_before_the_cut():
 
 
 @pytest.mark.parametrize("sender, valid", [
-    ("a", True), ("telegram:123", True), ("x" * 128, True), ("ø æ", True),
-    ("", False), ("x" * 129, False), ("a\x00", False), ("a\n", False), (" a", False), ("a\u202e", False),
+    ("a", True), ("telegram:123", True), ("telegram:-100123", True), ("x" * 128, True), ("s-AZ_09", True),
+    ("ø æ", False), ("", False), ("x" * 129, False), ("a\x00", False), ("a\n", False), (" a", False),
+    ("a\u202e", False), ("x/../telegram:123", False), ("..", False), ("a.b", False), ("a/b", False),
+    ("a%2Fb", False), ("a?b", False), ("a#b", False), ("telegram:12a", False), ("telegram:", False),
     (5, False), (None, False), (["a"], False),
 ])
-def test_sender_ids(sender, valid):
-    assert hygiene.valid_sender(sender) is valid
+def test_sender_ids_are_of_a_plain_alphabet(sender, valid):
+    assert identity.valid(sender) is valid
+
+
+def test_each_namespace_belongs_to_its_channel(monkeypatch):
+    monkeypatch.setenv("TELEGRAM_BRIDGE_TOKEN", "bridge-secret")
+    assert identity.rest_problem("s-1", "rest", bridge=False) is None
+    assert identity.rest_problem("telegram:1", "telegram", bridge=True) is None
+    for sender, channel, bridge in (("telegram:1", "rest", False), ("telegram:1", "telegram", False),
+                                    ("s-1", "telegram", False), ("web-" + "a" * 32, "rest", False),
+                                    ("s-1", "telegram", True), ("telegram:1", "rest", True),
+                                    ("x/../telegram:1", "rest", False)):
+        assert identity.rest_problem(sender, channel, bridge), (sender, channel, bridge)
+    assert identity.is_bridge("bridge-secret") and not identity.is_bridge("bridge-secreT")
+    assert not identity.is_bridge("") and not identity.is_bridge(None)
+
+
+def test_a_web_session_token_proves_only_its_own_session(monkeypatch):
+    monkeypatch.setenv("WIDGET_SESSION_SECRET", "k1")
+    mine, other = identity.new_web_session(), identity.new_web_session()
+    assert identity.is_web_session(mine) and mine != other
+    token = identity.session_token(mine)
+    assert identity.owns(mine, token)
+    assert not identity.owns(other, token) and not identity.owns(mine, None) and not identity.owns(mine, "")
+    assert not identity.owns("telegram:1", identity.session_token("telegram:1"))  # not a web session
+    monkeypatch.setenv("WIDGET_SESSION_SECRET", "k2")
+    assert not identity.owns(mine, token)  # the key makes the token
 
 
 def test_client_address_believes_forwarded_for_only_from_trusted_proxies(monkeypatch):
@@ -225,7 +255,8 @@ class ChannelServer:
         script = folder / f"channel_app_{self.port}.py"
         script.write_text(APP)
         self.log = folder / f"channel_app_{self.port}.log"
-        environment = {**os.environ, "RASA_CORS": ORIGIN, "RATE_LIMIT_STORE": "memory", **env}
+        environment = {**os.environ, "RASA_CORS": ORIGIN, "RATE_LIMIT_STORE": "memory",
+                       "TELEGRAM_BRIDGE_TOKEN": BRIDGE_TOKEN, "WIDGET_SESSION_SECRET": SESSION_SECRET, **env}
         with self.log.open("w") as out:
             self.process = subprocess.Popen([sys.executable, str(script), str(self.port), str(workers)],
                                             cwd=settings.ROOT, env=environment, stdout=out,
@@ -300,16 +331,44 @@ def test_rest_refuses_compressed_bodies_other_charsets_and_large_bodies(server):
 
 
 def test_rest_passes_a_good_message_on_in_the_rasa_format(server):
-    sender = "s-" + uuid.uuid4().hex
+    sender = "telegram:" + str(uuid.uuid4().int % 10**12)
     reply = server.post({"sender": sender, "message": "Hej", "input_channel": "telegram",
-                         "metadata": {"chat": 1}, "other": "ignored"})
+                         "metadata": {"chat": 1}, "other": "ignored"}, headers=BRIDGE)
     assert reply.status_code == 200
     assert reply.json()[0]["recipient_id"] == sender
     assert echoed(reply) == [{"text": "Hej", "channel": "telegram", "metadata": {"chat": 1}}]
+    sender = "s-" + uuid.uuid4().hex
     # the README's curl example sends no Content-Type header of JSON
     plain = server.post(json.dumps({"sender": sender, "message": "Hej"}),
                         headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert echoed(plain)[0]["channel"] == "rest"
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_rest_refuses_another_channels_ids_without_its_proof(server, stream):
+    """Nobody but the Telegram bridge may write into a Telegram user's conversation (a chat id
+    is not secret), and nobody may name a web widget's conversation or an id with dot segments."""
+    victim = "telegram:" + str(uuid.uuid4().int % 10**12)
+    forged = [
+        ({"sender": victim, "message": "Jeg vil tale med en person"}, {}),
+        ({"sender": victim, "message": "hej", "input_channel": "telegram"}, {}),
+        ({"sender": victim, "message": "hej", "input_channel": "telegram"},
+         {identity.BRIDGE_HEADER: BRIDGE_TOKEN + "x"}),
+        ({"sender": "s-1", "message": "hej", "input_channel": "telegram"}, {}),
+        ({"sender": "x/../" + victim, "message": "hej"}, {}),
+        ({"sender": "x/..", "message": "hej"}, {}),
+        ({"sender": "web-" + uuid.uuid4().hex, "message": "hej"}, {}),
+        # the bridge itself speaks only for Telegram ids on the Telegram channel
+        ({"sender": "s-1", "message": "hej", "input_channel": "telegram"}, BRIDGE),
+        ({"sender": victim, "message": "hej"}, BRIDGE),
+    ]
+    for data, headers in forged:
+        reply = server.post(data, stream=stream, headers=headers)
+        assert reply.status_code == 400, data
+        assert isinstance(reply.json()["error"], str)
+    proved = server.post({"sender": victim, "message": "hej", "input_channel": "telegram"},
+                         stream=stream, headers=BRIDGE)
+    assert proved.status_code == 200
 
 
 def test_rest_stream_ends_even_when_the_assistant_fails(server):
@@ -366,9 +425,11 @@ class Widget:
     Engine.IO 4 / Socket.IO 5 packets by hand (python-socketio's asyncio client needs aiohttp
     3.10, and Rasa pins aiohttp below that)."""
 
-    def __init__(self, url: str, session: str | None = None, origin: str = ORIGIN) -> None:
+    def __init__(self, url: str, session: str | None = None, token: str | None = None,
+                 origin: str = ORIGIN) -> None:
+        """``session`` and ``token``: the conversation to resume (else the server draws one)."""
         self.url = url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
-        self.session = session or uuid.uuid4().hex
+        self.session, self.token = session, token
         self.origin = origin
         self.events: asyncio.Queue = asyncio.Queue()
         self.ws = None
@@ -380,8 +441,8 @@ class Widget:
         await self.ws.send("40")  # socket.io connect to the default namespace
         assert (await asyncio.wait_for(self.ws.recv(), 10)).startswith("40")
         self.reader = asyncio.create_task(self._read())
-        await self.emit("session_request", {"session_id": self.session})
-        assert await self.next_event("session_confirm") == self.session
+        await self.emit("session_request", {"session_id": self.session, "session_token": self.token})
+        self.session, self.token = await self.next_event("session_confirm")
         return self
 
     async def __aexit__(self, *_: object) -> None:
@@ -395,7 +456,7 @@ class Widget:
                 await self.ws.send("3")
             elif packet.startswith("42"):
                 event, *args = json.loads(packet[2:])
-                await self.events.put((event, args[0] if args else None))
+                await self.events.put((event, args[0] if len(args) == 1 else (args or None)))
 
     async def emit(self, event: str, *args) -> None:
         await self.ws.send("42" + json.dumps([event, *args]))
@@ -432,6 +493,56 @@ def test_socketio_offers_websocket_only_and_checks_the_origin(server):
 
     assert asyncio.run(connect(ORIGIN)) is True
     assert asyncio.run(connect("https://evil.example")) is False
+
+
+def test_socketio_draws_the_conversation_and_resumes_it_only_with_its_token(server):
+    async def conversation() -> tuple[str, str, str, str, str, bool]:
+        async with Widget(server.url) as first:
+            drawn, token = first.session, first.token
+            await first.say("hej")
+            assert json.loads((await first.next())["text"])["text"] == "hej"
+        async with Widget(server.url, session=drawn, token=token) as reload:
+            resumed = reload.session
+        async with Widget(server.url, session=drawn) as thief:  # knows the id, not the token
+            stolen = thief.session
+            await thief.say("skriv i den andens samtale")
+            await thief.next()
+        async with Widget(server.url, session=drawn, token=identity.session_token(drawn, b"guess")) as guess:
+            guessed = guess.session
+        # a message naming another conversation than the connection's own is ignored
+        async with Widget(server.url) as other:
+            await other.emit("user_uttered", {"message": "hej", "session_id": drawn})
+            quiet = await other.nothing(0.5)
+        return drawn, token, resumed, stolen, guessed, quiet
+
+    drawn, token, resumed, stolen, guessed, quiet = asyncio.run(conversation())
+    assert identity.is_web_session(drawn) and identity.owns(drawn, token, SESSION_SECRET.encode())
+    assert resumed == drawn
+    assert stolen != drawn and guessed != drawn and identity.is_web_session(stolen)
+    assert quiet
+
+
+@pytest.mark.parametrize("asked", ["telegram:123", "x/../telegram:123", "a b", "../etc"])
+def test_socketio_refuses_another_channels_id_with_400(server, asked):
+    async def conversation() -> tuple[dict, bool]:
+        widget = Widget(server.url)
+        widget.ws = await websockets.connect(widget.url, origin=ORIGIN, open_timeout=10)
+        try:
+            await widget.ws.recv()
+            await widget.ws.send("40")
+            await widget.ws.recv()
+            widget.reader = asyncio.create_task(widget._read())
+            await widget.emit("session_request", {"session_id": asked})
+            refused = await widget.next_event("session_error")
+            await widget.emit("user_uttered", {"message": "hej", "session_id": asked})
+            return refused, await widget.nothing(0.5)
+        finally:
+            widget.reader.cancel()
+            await widget.ws.close()
+
+    refused, quiet = asyncio.run(conversation())
+    assert refused["status"] == 400 and "session_id" in refused["error"]
+    assert quiet  # no conversation was opened, so the message went nowhere
 
 
 def test_socketio_cleans_messages_sends_notes_and_the_kind(server):
@@ -518,9 +629,13 @@ def test_feedback_api_answers_bad_bodies_with_4xx_and_masks_cpr(tmp_path, monkey
     monkeypatch.setenv("BOT_DATABASE_URL", url)
     monkeypatch.setenv("RATE_LIMIT_CLIENT", "3")
     monkeypatch.setenv("RATE_LIMIT_STORE", "memory")
+    monkeypatch.setenv("WIDGET_SESSION_SECRET", SESSION_SECRET)
     limits.reset()
     db.migrate(url)
-    good = {"sender_id": "fb-" + uuid.uuid4().hex, "bot_message": "Svar", "rating": "up"}
+    sender = identity.new_web_session()
+    good = {"sender_id": sender, "session_token": identity.session_token(sender), "bot_message": "Svar",
+            "rating": "up"}
+    other = identity.new_web_session()
     json_type = {"Content-Type": "application/json"}
     cases = [  # (body, headers, expected status)
         (json.dumps(good).encode(), {"Content-Type": "application/json; charset=x-nope"}, 415),
@@ -538,6 +653,13 @@ def test_feedback_api_answers_bad_bodies_with_4xx_and_masks_cpr(tmp_path, monkey
         (json.dumps({**good, "bot_message": "\x00\x01"}).encode(), json_type, 400),
         (b'{"a": "' + b"x" * 100_000 + b'"}', json_type, 413),
         (b"rating=up", {"Content-Type": "application/x-www-form-urlencoded"}, 415),
+        # forged: a conversation the caller was not given
+        (json.dumps({**good, "session_token": None}).encode(), json_type, 403),
+        (json.dumps({**good, "sender_id": other}).encode(), json_type, 403),
+        (json.dumps({**good, "session_token": identity.session_token(other)}).encode(), json_type, 403),
+        (json.dumps({**good, "sender_id": "telegram:42",
+                     "session_token": identity.session_token("telegram:42")}).encode(), json_type, 403),
+        (json.dumps({**good, "sender_id": "x/../" + sender}).encode(), json_type, 400),
     ]
 
     async def run() -> None:

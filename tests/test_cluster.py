@@ -10,6 +10,8 @@ the machine's. The PostgreSQL restart gets a cluster with its own throwaway Post
 """
 from __future__ import annotations
 
+import asyncio
+import http.client
 import signal
 import subprocess
 import threading
@@ -20,12 +22,14 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
+import requests
 import sqlalchemy as sa
 
 from bot import contacts, knowledge, wording
 from bot.channels import hygiene
 from bot.dev.cluster import NGINX_TEMPLATE, Cluster, nginx_binary, render
 from bot.dev.stack import free_port
+from bot.handover import delivery
 from bot.store import db
 from bot.store.models import SENT, Booking, Notification
 from tests.fakes.cvr_register import FakeCvrRegister
@@ -144,6 +148,7 @@ def processes_alive(cluster: Cluster, *names: str) -> None:
 # ---------------------------------------------------------------------------------------------
 
 NGINX_VALUES = {"NGINX_BIND": "127.0.0.1", "NGINX_PORT": "8000", "NGINX_ACTIONS_PORT": "5050",
+                "NGINX_INTERNAL_PORT": "8001",
                 "RASA_1": "127.0.0.1:5005", "RASA_2": "127.0.0.1:5006",
                 "ACTIONS_1": "127.0.0.1:5055", "ACTIONS_2": "127.0.0.1:5056"}
 
@@ -161,6 +166,23 @@ def test_the_nginx_configuration_renders_with_the_production_values_and_nginx_ac
     assert check.returncode == 0, check.stderr
     with pytest.raises(KeyError, match="NGINX_LOG_DIR"):
         render(NGINX_TEMPLATE.read_text(), NGINX_VALUES)
+
+
+def _server_blocks(conf: str) -> dict[str, str]:
+    """Each ``server { }`` block of a rendered koege.conf by the port it listens on."""
+    blocks = conf.split("\nserver {")[1:]
+    return {block.split("listen ", 1)[1].split(";", 1)[0].rsplit(":", 1)[1]: block for block in blocks}
+
+
+def test_rasas_http_api_is_only_on_the_internal_entrance_and_metrics_on_none(tmp_path):
+    conf = render(NGINX_TEMPLATE.read_text(), {**NGINX_VALUES, "NGINX_LOG_DIR": str(tmp_path)})
+    blocks = _server_blocks(conf)
+    assert sorted(blocks) == ["5050", "8000", "8001"]
+    public, internal = blocks["8000"], blocks["8001"]
+    assert "location /conversations/" not in public and "location /conversations/" in internal
+    assert "location / {\n        return 404;" in public and "location / {\n        return 404;" in internal
+    assert "metrics" not in "".join(line for line in (public + internal).splitlines()
+                                    if not line.lstrip().startswith("#"))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -307,6 +329,68 @@ class TestTwoInstances:
         reference = reference_in(text)
         assert "Besøget er booket" in text and reference
         assert [b.reference for b in bookings_of(cluster.database, sender)] == [reference]
+
+    def test_rasas_http_api_answers_404_at_the_public_entrance_and_serves_the_console_inside(
+            self, world, monkeypatch):
+        """Issue #22: ``/conversations/`` (any conversation, with the API token) is not on the
+        public entrance; the console's handover reaches it through the internal one."""
+        cluster: Cluster = world["cluster"]
+        sender = user()
+        send(cluster, "Hej", sender)
+        token = {"token": cluster.api_token}
+        tracker = f"/conversations/{sender}/tracker"
+        forged = [delivery.bot_event("forged through the public entrance")]
+
+        began = len(_access_log(cluster))
+        public = [requests.get(cluster.url + tracker, params=token, timeout=30),
+                  requests.post(cluster.url + tracker + "/events", params=token, json=forged, timeout=30),
+                  requests.get(cluster.url + f"/conversations/{sender}/story", params=token, timeout=30)]
+        assert [a.status_code for a in public] == [404, 404, 404]
+        assert all(sender not in a.text for a in public)
+        # nginx answered itself: none of these requests reached a Rasa server
+        lines = [line for line in _access_log(cluster)[began:] if "/conversations/" in line]
+        assert len(lines) == 3 and all('"-"' in line for line in lines), lines
+        # not through a path that nginx normalises to /conversations/ either
+        for path in (f"/webhooks/../conversations/{sender}/tracker", f"/webhooks/%2e%2e/conversations/{sender}/tracker",
+                     f"//conversations/{sender}/tracker", f"/webhooks/rest/..%2f..%2fconversations/{sender}/tracker"):
+            connection = http.client.HTTPConnection("127.0.0.1", cluster.nginx_port, timeout=30)
+            connection.request("GET", f"{path}?token={cluster.api_token}")
+            answer = connection.getresponse()
+            body = answer.read().decode(errors="replace")
+            connection.close()
+            assert answer.status != 200 and sender not in body, (path, answer.status)
+
+        # The console's handover: delivery with the cluster's RASA_INTERNAL_URL (the internal entrance).
+        assert cluster.environment()["RASA_INTERNAL_URL"] == cluster.internal_url != cluster.url
+        monkeypatch.setenv("RASA_INTERNAL_URL", cluster.environment()["RASA_INTERNAL_URL"])
+        monkeypatch.setenv("RASA_API_TOKEN", cluster.api_token)
+        staff_line = "Hej, det er Erhvervsservice. Hvad kan jeg hjælpe med?"
+        asyncio.run(delivery.send(sender, "rest", [delivery.PAUSE, delivery.bot_event(staff_line, staff="anne")]))
+        inside = requests.get(cluster.internal_url + tracker, params=token, timeout=30)
+        assert inside.status_code == 200
+        events = inside.json()["events"]
+        bot_lines = [e for e in events if e["event"] == "bot"]
+        assert bot_lines[-1]["text"] == staff_line and bot_lines[-1]["metadata"]["staff"] == "anne"
+        assert inside.json()["paused"] is True
+        assert not any(e.get("text") == "forged through the public entrance" for e in events)
+        asyncio.run(delivery.send(sender, "rest", [delivery.RESUME, delivery.LISTEN]))
+        # Rasa still wants its token inside, and the internal entrance routes nothing else.
+        assert requests.get(cluster.internal_url + tracker, timeout=30).status_code == 401
+        assert requests.get(cluster.internal_url + "/health", timeout=30).status_code == 200
+        bridge = requests.post(cluster.internal_url + "/webhooks/rest/webhook", timeout=150,  # the Telegram bridge's way
+                               json={"sender": user(), "message": "Hej"})
+        assert bridge.status_code == 200 and bridge.json()
+        for path in ("/metrics", "/status", "/model", "/domain"):
+            assert requests.get(cluster.internal_url + path, params=token, timeout=30).status_code == 404, path
+
+    def test_metrics_is_routed_by_no_entrance_and_each_instance_answers_only_loopback(self, world):
+        cluster: Cluster = world["cluster"]
+        for entrance in (cluster.url, cluster.internal_url):
+            answer = requests.get(entrance + "/metrics", timeout=30)
+            assert answer.status_code == 404 and "koege_" not in answer.text, entrance
+        rasa = f"http://127.0.0.1:{cluster.rasa_ports['rasa-2']}/metrics"
+        assert "koege_messages_total" in requests.get(rasa, timeout=30).text  # a scrape on the machine
+        assert requests.get(rasa, headers={"X-Forwarded-For": "203.0.113.7"}, timeout=30).status_code == 404
 
 
 # ---------------------------------------------------------------------------------------------

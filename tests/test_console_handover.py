@@ -38,6 +38,7 @@ class FakeRasa:
         self.calls: list[dict[str, Any]] = []
         self.pushes: list[dict[str, Any]] = []
         self.fail = False
+        self.push_status = 200  # the bridge's answer: 410 when the user blocked the bot
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.runner: web.AppRunner | None = None
@@ -82,7 +83,7 @@ class FakeRasa:
         if self.fail:
             return web.json_response({}, status=500)
         self.pushes.append({"body": await request.json(), "auth": request.headers.get("Authorization")})
-        return web.json_response({})
+        return web.json_response({}, status=self.push_status)
 
 
 def make_app(url: str, tracker: str) -> web.Application:
@@ -180,8 +181,8 @@ def test_a_reviewer_and_an_admin_claim_and_rasa_is_told(world):
     assert rasa.calls[-1]["sender"] == "rest-2" and rasa.calls[-1]["query"] == {"token": TOKEN}  # stored only
     claimed = {h: queue.get(ids[h], url).claimed_by for h in ("web", "rest")}
     assert claimed == {"web": "bo", "rest": "anne"}
-    assert [line.target for line in lines_of("bo", "handover_claim", url)] == ["web-1"]
-    assert [line.target for line in lines_of("anne", "handover_claim", url)] == ["rest-2"]
+    assert [line.target for line in lines_of("bo", "handover_claim", url)] == [audit.pseudonym("web-1")]
+    assert [line.target for line in lines_of("anne", "handover_claim", url)] == [audit.pseudonym("rest-2")]
     data = json.loads(admin.get("/overtagelse.json").text)
     assert {(h["id"], h["claimed_by"], h["mine"]) for h in data["claimed"]} == {
         (ids["web"], "bo", False), (ids["rest"], "anne", True)}
@@ -241,7 +242,7 @@ def test_reply_shows_the_staff_line_and_only_the_claimer_may_reply(world):
     assert rasa.calls[-1]["events"] == [{"event": "bot", "text": "Hej, jeg hedder Bo.", "data": {"buttons": []},
                                          "metadata": {"kind": "person", "staff": "bo"}}]
     assert "bo (medarbejder)" in page.text and "Hej, jeg hedder Bo." in page.text  # read back from the tracker
-    assert [line.target for line in lines_of("bo", "handover_reply", url)] == ["web-1"]
+    assert [line.target for line in lines_of("bo", "handover_reply", url)] == [audit.pseudonym("web-1")]
 
     calls = len(rasa.calls)
     refused = admin.post(path + "/svar", {"tekst": "Jeg blander mig"}, token=admin.get(path).token())
@@ -268,7 +269,7 @@ def test_hand_back_resumes_the_assistant(world):
     assert resume == {"event": "resume"} and listen == {"event": "action", "name": "action_listen"}
     assert notice["metadata"]["utter_action"] == "utter_handover_handed_back"
     assert queue.get(ids["web"], url).status == "handed_back"
-    assert [line.target for line in lines_of("bo", "handover_hand_back", url)] == ["web-1"]
+    assert [line.target for line in lines_of("bo", "handover_hand_back", url)] == [audit.pseudonym("web-1")]
     again = reviewer.post(path + "/tilbage", {}, token=token)
     assert again.url.endswith(path) and any("afsluttet" in text for text in flashes(again.text))
 
@@ -285,7 +286,7 @@ def test_close_ends_the_handover_and_lists_it_as_ended(world):
     assert "Samtalen er afsluttet." in reply.text
     assert rasa.calls[-1]["events"][1]["metadata"]["utter_action"] == "utter_handover_closed_by_staff"
     assert queue.get(ids["rest"], url).status == "closed"
-    assert [line.target for line in lines_of("anne", "handover_close", url)] == ["rest-2"]
+    assert [line.target for line in lines_of("anne", "handover_close", url)] == [audit.pseudonym("rest-2")]
     ended = json.loads(admin.get("/overtagelse.json").text)["ended"]
     assert [(h["id"], h["status_label"]) for h in ended] == [(ids["rest"], "Afsluttet")]
     assert "Overtagelsen er slut." in admin.get(path).text
@@ -300,7 +301,8 @@ def test_the_chat_and_its_new_messages_are_masked_for_reviewers(world):
     page = reviewer.get(path).text
     assert "kim@firma.dk" not in page and "[e-mail]" in page and "Tag samtalen" in page
     assert "kim@firma.dk" in admin.get(path).text
-    assert ("bo", "web-1") in [(line.actor, line.target) for line in audit.recent(action="view_transcript", url=url)]
+    assert ("bo", audit.pseudonym("web-1")) in [(line.actor, line.target)
+                                                for line in audit.recent(action="view_transcript", url=url)]
     last = json.loads(reviewer.get(path + "/beskeder.json").text)["last"]
     assert last == max(turn.event_id for turn in conversations.transcript("web-1", tracker).turns)
     trackers.append(tracker, "web-1", [Say("ring på 20 12 34 56", "inform")], channel="socketio")
@@ -434,3 +436,117 @@ def test_durations_read_in_danish():
     assert views.duration(dt.timedelta(minutes=5)) == "5 min"
     assert views.duration(dt.timedelta(hours=2, minutes=5)) == "2 t 5 min"
     assert views.duration(dt.timedelta(days=3, hours=4, minutes=1)) == "3 d 4 t"
+
+
+# ---- conversations nobody ends, users who left, ids that would reach another conversation --
+
+
+def _idle_for(handover_id: int, minutes: float, url: str) -> None:
+    """Make the claim and the claimer's last action ``minutes`` old."""
+    import datetime as dt
+
+    import sqlalchemy as sa
+
+    from bot.store.models import Handover, utcnow
+
+    then = utcnow() - dt.timedelta(minutes=minutes)
+    with db.session(url) as s:
+        s.execute(sa.update(Handover).where(Handover.id == handover_id).values(claimed_at=then, active_at=then))
+
+
+def test_a_taken_conversation_nobody_answers_is_handed_back_after_the_idle_time(world, monkeypatch):
+    from bot.handover import service
+
+    ids, rasa, url = world["ids"], world["rasa"], world["url"]
+    monkeypatch.setenv("HANDOVER_IDLE_MINUTES", "30")
+    reviewer = world["as"]("bo")
+    token = reviewer.get("/overtagelse").token()
+    for key in ("web", "rest"):
+        reviewer.post(f"/overtagelse/{ids[key]}/tag", {}, token=token)
+        _idle_for(ids[key], 40, url)
+    # a reply starts the idle time again: that conversation stays with its claimer
+    reviewer.post(f"/overtagelse/{ids['rest']}/svar", {"tekst": "Jeg er her stadig."}, token=token)
+    assert asyncio.run(service.expire_once(url)) == 1
+    assert queue.get(ids["web"], url).status == "handed_back"
+    assert queue.get(ids["rest"], url).status == "claimed"
+    resume, notice, listen = rasa.calls[-1]["events"]
+    assert rasa.calls[-1]["sender"] == "web-1" and resume == {"event": "resume"}
+    assert notice["metadata"]["utter_action"] == "utter_handover_handed_back"
+    assert audit.count("handover_idle", url=url, conversation="web-1") == 1
+    assert asyncio.run(service.expire_once(url)) == 0  # once
+    assert "Givet tilbage: medarbejderen svarede ikke længere" in world["as"]("anne").get("/revision").text
+
+
+def test_an_admin_ends_a_conversation_a_colleague_left_open(world):
+    ids, rasa, url = world["ids"], world["rasa"], world["url"]
+    bo, cai, anne = world["as"]("bo"), world["as"]("cai"), world["as"]("anne")
+    path = f"/overtagelse/{ids['web']}"
+    bo.post(path + "/tag", {}, token=bo.get("/overtagelse").token())
+    refused = cai.post(path + "/afslut", {}, token=cai.get(path).token())  # a reviewer may not
+    assert any("Du har ikke denne samtale" in text for text in flashes(refused.text))
+    assert "Afslut samtalen" not in cai.get(path).text
+    page = anne.get(path).text
+    assert "Som administrator kan du afslutte den" in page and "Afslut samtalen" in page
+    assert "Svar til brugeren" not in page  # ending it is not taking it over
+    reply = anne.post(path + "/afslut", {}, token=anne.get(path).token())
+    assert "Samtalen er afsluttet." in reply.text
+    assert queue.get(ids["web"], url).status == "closed"
+    assert rasa.calls[-1]["events"][0] == {"event": "resume"}
+    line, = lines_of("anne", "handover_close", url)
+    assert line.detail == f"overtagelse {ids['web']}, taget af bo"
+
+
+def test_a_telegram_user_who_blocked_the_bot_has_left_and_the_hand_back_stands(world):
+    ids, rasa, url = world["ids"], world["rasa"], world["url"]
+    reviewer = world["as"]("bo")
+    path = f"/overtagelse/{ids['telegram']}"
+    token = reviewer.get("/overtagelse").token()
+    reviewer.post(path + "/tag", {}, token=token)
+    rasa.push_status = 410
+    reply = reviewer.post(path + "/tilbage", {}, token=token)
+    assert queue.get(ids["telegram"], url).status == "handed_back"  # not claimed again for ever
+    assert any("blokeret assistenten på Telegram" in text for text in flashes(reply.text))
+    assert rasa.calls[-1]["events"][0] == {"event": "resume"}
+    assert audit.count("handover_hand_back", url=url, conversation="telegram:77") == 1
+
+
+def test_a_push_that_fails_after_rasa_took_the_message_changes_nothing_back(world):
+    """One outcome: what Rasa stored stands (the assistant is answering again), and staff are
+    told the user may not have seen the message, instead of a claim Rasa no longer has."""
+    ids, rasa, url = world["ids"], world["rasa"], world["url"]
+    reviewer = world["as"]("bo")
+    path = f"/overtagelse/{ids['telegram']}"
+    token = reviewer.get("/overtagelse").token()
+    reviewer.post(path + "/tag", {}, token=token)
+    rasa.push_status = 502
+    reply = reviewer.post(path + "/tilbage", {}, token=token)
+    assert queue.get(ids["telegram"], url).status == "handed_back"
+    assert any("kunne ikke levere den" in text for text in flashes(reply.text))
+    tracker = asyncio.run(trackers.store(world["tracker"]).retrieve("telegram:77"))
+    assert not tracker.is_paused()
+
+
+def test_an_id_with_dot_segments_never_reaches_another_conversation(world):
+    rasa, url = world["rasa"], world["url"]
+    sneaky = queue.request(queue.Request("x/../telegram:77", "telegram"), url)[0].id
+    reviewer = world["as"]("bo")
+    reply = reviewer.post(f"/overtagelse/{sneaky}/tag", {}, token=reviewer.get("/overtagelse").token())
+    assert any("kan ikke bruges" in text for text in flashes(reply.text))
+    assert rasa.calls == [] and rasa.pushes == []
+    assert queue.get(sneaky, url).status == "waiting"
+
+
+def test_every_read_of_a_whole_transcript_is_audited(world):
+    ids, url = world["ids"], world["url"]
+    reviewer = world["as"]("bo")
+    path = f"/overtagelse/{ids['web']}"
+    reviewer.post(path + "/tag", {}, token=reviewer.get("/overtagelse").token())  # shows the page: 1
+
+    def reads() -> int:
+        return audit.count("view_transcript", url=url, conversation="web-1")
+
+    assert reads() == 1  # the claimer's own page too
+    last = json.loads(reviewer.get(path + "/beskeder.json?efter=0").text)["last"]
+    assert reads() == 2  # the whole transcript as JSON
+    reviewer.get(f"{path}/beskeder.json?efter={last}")
+    assert reads() == 2  # only what came after a line already read

@@ -25,6 +25,7 @@ def world(tmp_path, monkeypatch):
     tracker = f"sqlite:///{tmp_path / 'tracker.db'}"
     monkeypatch.setenv("BOT_DATABASE_URL", url)
     monkeypatch.setenv("TRACKER_URL", tracker)
+    monkeypatch.setenv("STATE_DIR", str(tmp_path / "var"))  # the audit key of this test
     db.migrate(url)
     staff.add("anne", PASSWORD, "admin", url=url)
     staff.add("bo", PASSWORD, "reviewer", url=url)
@@ -89,7 +90,8 @@ def test_a_transcript_shows_the_nlu_and_is_audited_and_masked_for_reviewers(worl
     slots = reviewer.get("/samtaler/" + ids["booking"].replace(":", "%3A")).text
     assert "29189374" not in slots and "[CVR-nummer]" in slots
     views = [(line.actor, line.target) for line in audit.recent(action="view_transcript", url=world["url"])]
-    assert ("anne", ids["fallback"]) in views and ("bo", ids["fallback"]) in views
+    seen = audit.pseudonym(ids["fallback"])
+    assert ("anne", seen) in views and ("bo", seen) in views
     assert admin.get("/samtaler/findes-ikke").status == 404
 
 
@@ -240,7 +242,7 @@ def test_erasure_from_the_console_is_confirmed_and_audited(world):
     assert "Samtalen er slettet" in done.text
     assert conversations.transcript(sid, world["tracker"]) is None and review.notes(sid, url) == []
     assert admin.get(f"/samtaler/{sid}").status == 404
-    assert [(line.action, line.target) for line in audit.recent(url=url)][0] == ("erase", sid)
+    assert [(line.action, line.target) for line in audit.recent(url=url)][0] == ("erase", audit.pseudonym(sid))
 
 
 def test_every_page_renders_for_both_roles(world):
@@ -253,3 +255,45 @@ def test_every_page_renders_for_both_roles(world):
             assert client.get(path).status == 200, (name, path)
         assert client.get("/indhold/svar/findes-ikke").status == 404
         assert client.get("/indhold/noget/ask_vat").status == 404
+
+
+def test_after_an_erasure_the_audit_log_keeps_no_sender_id_and_still_shows_the_conversations_lines(world):
+    import sqlalchemy as sa
+
+    ids, admin, reviewer, url = world["ids"], world["as"]("anne"), world["as"]("bo"), world["url"]
+    sid = ids["booking"]  # telegram:42: the chat id is personal data
+    path = "/samtaler/telegram%3A42"
+    assert "/revision?samtale=telegram%3A42" in admin.get(path).text  # the admin's way to its lines
+    token = reviewer.get(path).token()
+    reviewer.post(path + "/maerker", {"tags": "booking"}, token=token)
+    reviewer.post(path + "/noter", {"note": "Ring tilbage"}, token=token)
+    assert "1 samtale" in admin.get("/samtaler?tekst=book+et").text  # the list's index has it
+    done = admin.post(path + "/slet", {"bekraeft": "ja"}, token=admin.get(path + "/slet").token())
+    assert "Samtalen er slettet" in done.text
+    assert "0 samtaler" in admin.get("/samtaler?tekst=book+et").text
+    with db.engine(url).connect() as c:
+        rows = [" ".join(str(v) for v in row) for row in c.execute(sa.text("SELECT * FROM audit_log"))]
+    assert len(rows) >= 7 and not [row for row in rows if sid in row]  # nothing in target or detail
+    page = admin.get("/revision?samtale=telegram%3A42").text
+    for label in ("Samtale slettet", "Note", "Mærker", "Læst samtale"):
+        assert f"<td>{label}</td>" in page, label
+    assert page.count("<td>Læst samtale</td>") >= 2 and "<td>bo</td>" in page and "<td>anne</td>" in page
+    assert "<td>Logget ind</td>" not in page  # only this conversation's lines
+    assert "Ingen linjer." in admin.get("/revision?samtale=telegram%3A43").text
+    assert "<td>Logget ind</td>" in admin.get("/revision").text
+
+
+def test_a_marking_made_late_goes_with_its_message_at_the_retention_period(world):
+    from bot.store.models import utcnow
+    from tests.web.console.trackers import Say, save
+
+    url, reviewer = world["url"], world["as"]("bo")
+    save(world["tracker"], "web-old", [Say("min mail er kim@firma.dk", "inform", 0.4)],
+         start=dt.datetime.now().timestamp() - 20 * 86400)  # written 20 days ago
+    [turn] = [t for t in conversations.transcript("web-old", world["tracker"]).turns if t.kind == "user"]
+    token = reviewer.get("/samtaler/web-old").token()
+    reviewer.post("/samtaler/web-old/marker", {"event_id": str(turn.event_id), "intent": "ask_contact"}, token=token)
+    assert "min mail er" in reviewer.get("/forbedringer").text  # marked today
+    review.purge(days=30, now=utcnow() + dt.timedelta(days=11), url=url)  # the message is now 31 days old
+    assert "min mail er" not in reviewer.get("/forbedringer").text
+    assert review.annotations("web-old", url) == []

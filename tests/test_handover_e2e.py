@@ -112,4 +112,5 @@ def test_a_queued_conversation_nobody_claims_is_offered_the_callback(world):
     # the console's audit log has the time-out
     staff = ConsoleSession(stack.console)
     staff.sign_in("anne")
-    assert "rest-queue" in staff.get("/revision").text
+    page = staff.get(f"/revision?samtale={sender}").text  # found by its pseudonym, not its sender id
+    assert "<td>Ingen tog samtalen (opringning tilbudt)</td>" in page and sender not in page.split("<table")[1]

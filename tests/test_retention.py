@@ -127,3 +127,58 @@ def test_bookings_and_feedback_are_kept_only_for_the_retention_period(db_url):
     assert emails == ["recent@example.dk"]
     assert notifications == 1
     assert deleted == 2  # the old booking and its notification; today's feedback is kept
+
+
+def _mail_drop_world(db_url: str, tmp_path, monkeypatch) -> tuple[dict[str, str], str]:
+    """``_world``, a callback request of annejensen, and every e-mail sent by the development
+    default: .eml files in ``MAIL_DROP_DIR``. Returns (booking references, callback reference)."""
+    from bot.booking import notify
+    from bot.handover import callbacks
+
+    tracker = db_url if db_url.startswith("postgresql") else db_url.replace("bot.db", "tracker.db")
+    monkeypatch.setenv("MAIL_DROP_DIR", str(tmp_path / "mail"))
+    monkeypatch.delenv("SMTP_HOST", raising=False)
+    references = _world(db_url, tracker, monkeypatch)
+    callback = callbacks.create(callbacks.CallbackDetails(
+        sender_id="annejensen", name="Anne Jensen", topic="moms", time_window="i morgen", phone="20 12 34 56"),
+        url=db_url)
+    assert notify.send_pending(db_url) == 5  # two e-mails per booking, one to staff about the callback
+    return references, callback.reference
+
+
+def _mails(tmp_path) -> str:
+    return "\n".join(f.read_bytes().decode("utf-8", "replace") for f in sorted((tmp_path / "mail").glob("*.eml")))
+
+
+@pytest.mark.parametrize("by", ["sender_id", "reference", "email"])
+def test_erasure_deletes_the_conversations_e_mail_files_of_the_development_default(db_url, tmp_path, by,
+                                                                                    monkeypatch):
+    references, callback = _mail_drop_world(db_url, tmp_path, monkeypatch)
+    assert references["annejensen"] in _mails(tmp_path) and callback in _mails(tmp_path)
+    key = {"sender_id": "annejensen", "reference": references["annejensen"], "email": "annejensen@example.dk"}[by]
+    report = retention.erase_everywhere(**{by: key}, url=db_url)
+    left = _mails(tmp_path)
+    assert references["annejensen"] not in left and callback not in left and "annejensen" not in left
+    assert references["bohansen"] in left and len(list((tmp_path / "mail").glob("*.eml"))) == 2
+    assert report.mail_files == 3 and "3 e-mail files" in report.summary()
+
+
+def test_the_periodic_purge_deletes_e_mail_files_older_than_the_retention_period(tmp_path, monkeypatch):
+    import os
+
+    from bot.store import db as store_db
+
+    monkeypatch.setenv("MAIL_DROP_DIR", str(tmp_path / "mail"))
+    monkeypatch.setenv("RETENTION_DAYS", "30")
+    monkeypatch.setenv("TRACKER_URL", f"sqlite:///{tmp_path / 'tracker.db'}")
+    monkeypatch.setenv("BOT_DATABASE_URL", f"sqlite:///{tmp_path / 'bot.db'}")
+    store_db.migrate()
+    (tmp_path / "mail").mkdir()
+    for name, age in (("old.eml", 31), ("new.eml", 29)):
+        file = tmp_path / "mail" / name
+        file.write_text("Subject: Virksomhedsbesøg booket: KB-2026-7QH4KM\n\nanne@example.dk\n")
+        os.utime(file, (time.time() - age * DAY,) * 2)
+    (tmp_path / "mail" / "notes.txt").write_text("not an e-mail")
+    os.utime(tmp_path / "mail" / "notes.txt", (time.time() - 99 * DAY,) * 2)
+    assert retention.purge_expired() == (0, 1)  # what the action server runs every PURGE_INTERVAL_HOURS
+    assert sorted(f.name for f in (tmp_path / "mail").iterdir()) == ["new.eml", "notes.txt"]

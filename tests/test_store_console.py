@@ -35,20 +35,55 @@ def test_staff_names_roles_and_passwords_are_checked(db_url):
     assert hashed.startswith("$argon2id$") and PASSWORD not in hashed
 
 
-def test_lock_out_after_six_wrong_passwords_for_fifteen_minutes(db_url):
+def test_back_off_after_six_wrong_passwords_from_one_address_for_five_minutes(db_url):
     staff.add("bo", PASSWORD, url=db_url)
     now = dt.datetime(2026, 12, 1, 10, 0)
-    outcomes = [staff.authenticate("bo", "forkert", now=now, url=db_url) for _ in range(6)]
+    attacker, office = "203.0.113.66", "198.51.100.5"
+    outcomes = [staff.authenticate("bo", "forkert", now=now, url=db_url, source=attacker) for _ in range(6)]
     assert [o.outcome for o in outcomes] == [staff.Outcome.WRONG] * 5 + [staff.Outcome.LOCKED]
     assert outcomes[-1].just_locked
-    assert staff.authenticate("bo", PASSWORD, now=now + dt.timedelta(minutes=14), url=db_url).outcome \
-        is staff.Outcome.LOCKED
-    assert staff.authenticate("bo", PASSWORD, now=now + dt.timedelta(minutes=16), url=db_url).outcome \
-        is staff.Outcome.OK
-    staff.set_password("bo", "en-helt-ny-adgangskode", url=db_url)
-    assert staff.authenticate("bo", "en-helt-ny-adgangskode", url=db_url).outcome is staff.Outcome.OK
+    assert staff.authenticate("bo", PASSWORD, now=now + dt.timedelta(minutes=4), url=db_url,
+                              source=attacker).outcome is staff.Outcome.LOCKED
+    assert staff.authenticate("bo", PASSWORD, now=now + dt.timedelta(minutes=4), url=db_url,
+                              source=office).outcome is staff.Outcome.OK  # the member is not kept out
+    assert staff.authenticate("bo", PASSWORD, now=now + dt.timedelta(minutes=6), url=db_url,
+                              source=attacker).outcome is staff.Outcome.OK
+    # unknown names are counted and backed off exactly alike
+    unknown = [staff.authenticate("nobody", "forkert", now=now, url=db_url, source=attacker) for _ in range(7)]
+    assert [(o.outcome, o.just_locked) for o in unknown] == [(o.outcome, o.just_locked) for o in outcomes] + [
+        (staff.Outcome.LOCKED, False)]
+    for _ in range(6):
+        staff.authenticate("bo", "forkert", now=now + dt.timedelta(minutes=10), url=db_url, source=attacker)
+    staff.set_password("bo", "en-helt-ny-adgangskode", url=db_url)  # lifts every back-off of the name
+    assert staff.authenticate("bo", "en-helt-ny-adgangskode", now=now + dt.timedelta(minutes=10), url=db_url,
+                              source=attacker).outcome is staff.Outcome.OK
     staff.disable("bo", url=db_url)
     assert staff.authenticate("bo", "en-helt-ny-adgangskode", url=db_url).outcome is staff.Outcome.DISABLED
+
+
+def test_sign_in_failures_are_kept_as_digests_and_forgotten_after_a_quiet_day(db_url):
+    now = dt.datetime(2026, 12, 1, 10, 0)
+    staff.authenticate("Et Kodeord?", "forkert", now=now, url=db_url, source="203.0.113.66")
+    with db.session(db_url) as s:
+        rows = s.execute(sa.text("SELECT pair, name_key, failures FROM staff_sign_in_failures")).all()
+    assert len(rows) == 1 and rows[0][2] == 1
+    assert "kodeord" not in repr(rows).lower() and "203.0.113" not in repr(rows)
+    later = now + dt.timedelta(hours=staff.FORGET_HOURS + 1)
+    staff.authenticate("anden", "forkert", now=later, url=db_url, source="203.0.113.67")
+    with db.session(db_url) as s:
+        assert s.scalar(sa.text("SELECT count(*) FROM staff_sign_in_failures")) == 1
+
+
+def test_sign_out_a_new_password_and_disabling_end_the_sessions(db_url):
+    added = staff.add("bo", PASSWORD, url=db_url)
+    generations = [added.session_generation]
+    staff.end_sessions(added.id, url=db_url)
+    generations.append(staff.get(added.id, db_url).session_generation)
+    staff.set_password("bo", "en-helt-ny-adgangskode", url=db_url)
+    generations.append(staff.get(added.id, db_url).session_generation)
+    staff.disable("bo", url=db_url)
+    generations.append(staff.get(added.id, db_url).session_generation)
+    assert generations == [0, 1, 2, 3]
 
 
 def test_the_audit_log_is_append_only(db_url):
@@ -59,6 +94,83 @@ def test_the_audit_log_is_append_only(db_url):
         with pytest.raises(sa.exc.DatabaseError), db.engine(db_url).begin() as c:
             c.execute(sa.text(statement))
     assert audit.count("erase", "sid-1", url=db_url) == 1
+
+
+def _alembic(url: str, command: str, revision: str) -> None:
+    """Run Alembic's ``upgrade`` or ``downgrade`` of the assistant's database to ``revision``."""
+    from alembic import command as commands
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(db.MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", url)
+    getattr(commands, command)(config, revision)
+
+
+def test_audit_lines_name_a_conversation_by_a_keyed_pseudonym_and_still_find_it(db_url, tmp_path, monkeypatch):
+    monkeypatch.setenv("STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.delenv("AUDIT_KEY", raising=False)
+    audit.record("anne", "view_transcript", url=db_url, conversation="telegram:4242")
+    audit.record("anne", "erase", None, "telegram:4242: 3 hændelser", url=db_url, conversation="telegram:4242")
+    audit.record("anne", "view_transcript", url=db_url, conversation="telegram:4243")
+    audit.record("anne", "booking_follow_up", "KB-2026-0001", "new → confirmed", url=db_url)
+    with db.session(db_url) as s:
+        stored = repr(s.execute(sa.text("SELECT target, detail FROM audit_log")).all())
+    assert "4242" not in stored and "4243" not in stored  # no chat id, in target or detail
+    assert "KB-2026-0001" in stored  # a booking reference is not about a person: readable
+    found = audit.recent(url=db_url, conversation="telegram:4242")
+    assert [line.action for line in found] == ["erase", "view_transcript"]
+    assert found[0].target == found[1].target == audit.pseudonym("telegram:4242") and found[0].about_conversation
+    assert found[0].detail == f"{found[0].target}: 3 hændelser"
+    assert audit.count("view_transcript", url=db_url, conversation="telegram:4243") == 1
+    assert audit.recent(url=db_url, conversation="telegram:1") == []
+    assert (tmp_path / "state" / "audit-key").stat().st_mode & 0o777 == 0o600
+    monkeypatch.setenv("AUDIT_KEY", "en anden nøgle")
+    assert audit.pseudonym("telegram:4242") != found[0].target  # keyed: not a plain hash of the id
+    with pytest.raises(ValueError):
+        audit.record("anne", "note", "telegram:4242", url=db_url, conversation="telegram:4242")
+
+
+def test_every_process_makes_and_keeps_the_same_audit_key(tmp_path):
+    import os
+
+    from bot import settings
+
+    env = {k: v for k, v in os.environ.items() if k != "AUDIT_KEY"} | {"STATE_DIR": str(tmp_path / "state")}
+    code = "from bot.store import audit; print(audit.pseudonym('telegram:4242'))"
+
+    def start() -> subprocess.Popen:
+        return subprocess.Popen([sys.executable, "-c", code], cwd=settings.ROOT, env=env, stdout=subprocess.PIPE,
+                                text=True)
+
+    together = [start() for _ in range(4)]  # the console, action server, … starting at once, no key yet
+    names = {process.communicate(timeout=120)[0].strip() for process in together}
+    later = start().communicate(timeout=120)[0].strip()  # a restart
+    assert len(names) == 1 and names == {later} and later.startswith(audit.PSEUDONYM_PREFIX)
+    assert sorted(p.name for p in (tmp_path / "state").iterdir()) == ["audit-key"]
+
+
+def test_the_migration_turns_old_audit_targets_into_pseudonyms(db_url, tmp_path, monkeypatch):
+    monkeypatch.setenv("STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.delenv("AUDIT_KEY", raising=False)
+    _alembic(db_url, "downgrade", "0005")
+    lines = [("view_transcript", "telegram:4242", None), ("handover_claim", "web-0a1b", "overtagelse 3"),
+             ("erase", "telegram:4242", "2 hændelser"), ("callback_status", "OR-2026-AB12CD", "new → done"),
+             ("staff_add", "bo", "rolle reviewer"), ("sign_in", None, None)]
+    with db.engine(db_url).begin() as c:
+        c.execute(sa.text("INSERT INTO audit_log (at, actor, action, target, detail) "
+                          "VALUES (:at, 'anne', :action, :target, :detail)"),
+                  [{"at": utcnow(), "action": a, "target": t, "detail": d} for a, t, d in lines])
+    db.migrate(db_url)
+    with db.session(db_url) as s:
+        stored = repr(s.execute(sa.text("SELECT target, detail FROM audit_log ORDER BY id")).all())
+    assert "telegram:4242" not in stored and "web-0a1b" not in stored
+    assert "OR-2026-AB12CD" in stored and "'bo'" in stored
+    assert [line.action for line in audit.recent(url=db_url, conversation="telegram:4242")] == [
+        "erase", "view_transcript"]
+    assert audit.count("handover_claim", url=db_url, conversation="web-0a1b") == 1
+    with pytest.raises(sa.exc.DatabaseError), db.engine(db_url).begin() as c:
+        c.execute(sa.text("UPDATE audit_log SET actor = 'x'"))  # append-only again
 
 
 def test_reviews_notes_and_annotations_are_erased_with_the_conversation(db_url):
@@ -85,6 +197,15 @@ def test_reviews_are_kept_only_for_the_retention_period(db_url):
     review.add_note("new", "anne", "ny", url=db_url)
     assert review.purge(days=30, now=later, url=db_url) == 3  # both notes and the annotation
     assert review.purge(days=30, url=db_url) == 0
+
+
+def test_a_marking_is_purged_when_its_message_is_however_late_it_was_made(db_url):
+    now = utcnow()
+    month_ago = (now - dt.timedelta(days=31)).replace(tzinfo=dt.timezone.utc).timestamp()
+    review.annotate("old", 1, "min mail er anne@example.dk", "inform", "anne", url=db_url, sent=month_ago)
+    review.annotate("new", 1, "hvad koster det", "ask_price", "anne", url=db_url, sent=time.time() - 60)
+    assert review.purge(days=30, url=db_url) == 1  # marked just now, but its message is 31 days old
+    assert [(m.sender_id, m.text) for m in review.annotations(url=db_url)] == [("new", "hvad koster det")]
 
 
 def test_content_edits_keep_their_history_and_roll_back(db_url):
@@ -214,6 +335,22 @@ def test_the_index_rereads_changed_conversations_and_forgets_erased_ones(db_url)
     with engine.begin() as c:
         c.execute(events.delete().where(events.c.sender_id == ids["person"]))
     assert ids["person"] not in {s.sender_id for s in index.summaries()}
+
+
+def test_the_index_drops_the_texts_of_purged_messages_of_a_conversation_that_goes_on(db_url):
+    from bot.store import retention
+
+    trackers.save(db_url, "web-long", [trackers.Say("min mail er anne@example.dk", "inform")],
+                  start=time.time() - 40 * 86400)
+    trackers.append(db_url, "web-long", [trackers.Say("tak", "thank")])  # the user came back today
+    index = conversations.ConversationIndex(db_url)
+    mail = conversations.Filters(tekst="anne@example.dk")
+    assert [s.sender_id for s in index.find(mail, conversations.Facts())] == ["web-long"]
+    # the periodic purge runs in another process (the action server): straight on the tracker store
+    assert retention.purge(days=30, engine=conversations.tracker_engine(db_url)) > 0
+    assert index.find(mail, conversations.Facts()) == []
+    [summary] = index.summaries()
+    assert summary.preview == "tak" and "anne@example.dk" not in repr(summary)
 
 
 def test_an_empty_tracker_store_has_no_conversations(tmp_path):

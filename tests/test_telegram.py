@@ -32,6 +32,7 @@ from aiohttp import web
 from telegram import InlineKeyboardMarkup
 
 from bot import settings, wording
+from bot.channels import identity
 from bot.dev.stack import BotStack, free_port
 from bot.nlp.language import detect
 from bot.telegram.app import Config
@@ -52,6 +53,7 @@ from tests.fakes.telegram_api import FakeTelegramApi, Sent
 ROOT = Path(__file__).resolve().parent.parent
 TRANSCRIPT = ROOT / "var" / "telegram-transcript.md"
 PUSH_TOKEN = "push-token-for-tests-0123456789"
+BRIDGE_TOKEN = "bridge-token-for-tests-0123456789"
 RATE_LIMIT = 20  # messages per chat per minute for the test bridge
 slow = pytest.mark.slow  # starts processes: the bridge, the fake Telegram API, mostly the stack
 
@@ -270,7 +272,8 @@ class RasaProxy:
             await asyncio.sleep(delays.pop(0))
         async with aiohttp.ClientSession() as session, session.request(
                 request.method, self.target + request.path_qs, data=body,
-                headers={"Content-Type": request.headers.get("Content-Type", "application/json")}) as answer:
+                headers={name: value for name, value in request.headers.items()
+                         if name.lower() in ("content-type", identity.BRIDGE_HEADER.lower())}) as answer:
             content = await answer.read()
             self.seen.append((sender, received, time.monotonic()))
             return web.Response(status=answer.status, body=content, content_type="application/json")
@@ -388,12 +391,13 @@ def world(tmp_path_factory):
     # the stack's TELEGRAM_PORT, where the staff console pushes a person's replies
     with FakeCvrRegister() as register, BotStack(folder, CVR_API_URL=register.url, CVR_API_USER=register.user,
                                                  CVR_API_PASSWORD=register.password, TELEGRAM_PUSH_TOKEN=PUSH_TOKEN,
+                                                 TELEGRAM_BRIDGE_TOKEN=BRIDGE_TOKEN,
                                                  HANDOVER_CLOCK="2026-12-02T10:00") as stack, \
             FakeTelegramApi() as api:
         proxy = RasaProxy(f"http://127.0.0.1:{stack.rasa_port}").start()
         port = stack.telegram_port
         env = {**stack.env, "TELEGRAM_BOT_TOKEN": api.token, "TELEGRAM_API_BASE_URL": api.base_url,
-               "TELEGRAM_PORT": str(port), "TELEGRAM_PUSH_TOKEN": PUSH_TOKEN,
+               "TELEGRAM_PORT": str(port), "TELEGRAM_PUSH_TOKEN": PUSH_TOKEN, "TELEGRAM_BRIDGE_TOKEN": BRIDGE_TOKEN,
                "RASA_PORT": str(proxy.port), "STATE_DIR": str(folder / "bridge-var"),
                "RATE_LIMIT_MESSAGES": str(RATE_LIMIT), "LOG_LEVEL": "INFO"}
         log = folder / "bridge.log"

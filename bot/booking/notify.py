@@ -190,7 +190,7 @@ class _Probe(BaseHTTPRequestHandler):
     """``/health`` (the outbox was reached in the last three rounds) and ``/metrics``."""
 
     def do_GET(self) -> None:  # noqa: N802 - http.server's API
-        if self.path == "/metrics":
+        if self.path == "/metrics" and metrics.may_read_request(self.client_address[0], self.headers):
             body, content_type = metrics.exposition()
             status = 200
         elif self.path == "/health":

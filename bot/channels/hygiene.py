@@ -9,7 +9,6 @@ REST, Telegram), and the limits every channel applies.
 - ``allow_message``: the per-conversation (``RATE_LIMIT_MESSAGES``) and per-client
   (``RATE_LIMIT_CLIENT``) rate limits, per minute, counted by ``bot.limits``.
 - ``client_address``: which client a request comes from, for the per-client limit.
-- ``valid_sender``: conversation ids are short printable strings.
 - ``note``: a note's text (``utter_channel_*`` in domain.yml, rendered by ``bot.wording``) in
   the conversation's language, else the message's (``bot.nlp.language.detect``), else Danish.
 
@@ -29,7 +28,6 @@ from bot.nlp.language import detect
 
 log = logging.getLogger(__name__)
 
-MAX_SENDER_CHARS = 128
 #: Notes a channel shows before the answer; each is a response in domain.yml.
 CUT = "utter_channel_message_cut"
 CPR = "utter_channel_cpr_removed"
@@ -84,12 +82,6 @@ def clean(text: str, max_chars: int | None = None) -> Cleaned:
 def clean_stored_text(text: str, max_chars: int) -> str:
     """Text kept outside Rasa (feedback): mended, controls removed, CPR masked, cut."""
     return clean(text, max_chars).text
-
-
-def valid_sender(value: Any) -> bool:
-    """A conversation id: 1–128 printable characters (no control or invisible characters)."""
-    return (isinstance(value, str) and 0 < len(value) <= MAX_SENDER_CHARS and value.isprintable()
-            and value == value.strip())
 
 
 def trusted_proxies() -> set[str]:

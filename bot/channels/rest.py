@@ -9,9 +9,12 @@ task fails before it signals the end of the stream). This one answers every requ
 - the body (``bot.channels.body``): not compressed (415), UTF-8 (415 for another charset, 400
   for bytes that are not UTF-8), at most ``MAX_BODY`` bytes (413), a JSON object (400) nested
   at most ``body.MAX_DEPTH`` deep (400);
-- ``sender``: 1–128 printable characters; ``message``: a string; ``input_channel``: absent,
-  ``rest`` or ``telegram``; ``metadata``: absent or an object of at most ``MAX_METADATA``
-  bytes as JSON (else 400);
+- ``sender``: a conversation id of the REST namespace (``bot.channels.identity``: 1–128
+  characters of ``A-Z a-z 0-9 _ -``); ``telegram:<chat id>`` and ``input_channel: telegram``
+  only with the Telegram bridge's secret (header ``X-Bridge-Token``), ``web-…`` never (the
+  widget's conversations are the socket.io channel's); ``message``: a string;
+  ``input_channel``: absent, ``rest`` or ``telegram``; ``metadata``: absent or an object of at
+  most ``MAX_METADATA`` bytes as JSON (else 400);
 - the rate limits per conversation and per client (``bot.channels.hygiene``): HTTP 429 with
   the polite answer as an ordinary bot message, so clients show it;
 - the message cleaned as every channel does (control characters, CPR numbers, length), with a
@@ -40,7 +43,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse, ResponseStream
 
 from bot import metrics
-from bot.channels import body, hygiene
+from bot.channels import body, hygiene, identity
 
 log = logging.getLogger(__name__)
 
@@ -71,16 +74,17 @@ def bot_message(recipient_id: str, text: str) -> dict[str, Any]:
 class Message:
     """A valid request: who sends what, through which channel, with which metadata."""
 
-    def __init__(self, data: dict[str, Any]) -> None:
+    def __init__(self, data: dict[str, Any], bridge: bool = False) -> None:
+        """``bridge``: the request carries the Telegram bridge's secret."""
         sender, text = data.get("sender"), data.get("message")
-        if not hygiene.valid_sender(sender):
-            raise body.BodyError(400, f"'sender' must be a string of 1-{hygiene.MAX_SENDER_CHARS} "
-                                      "printable characters")
         if not isinstance(text, str):
             raise body.BodyError(400, "'message' must be a string")
         channel = data.get("input_channel")
         if channel is not None and channel not in INPUT_CHANNELS:
             raise body.BodyError(400, "'input_channel' must be one of: " + ", ".join(INPUT_CHANNELS))
+        problem = identity.rest_problem(sender, channel or "rest", bridge)
+        if problem is not None:
+            raise body.BodyError(400, problem)
         metadata = data.get("metadata")
         if metadata is not None and (not isinstance(metadata, dict)
                                      or len(json.dumps(metadata)) > MAX_METADATA):
@@ -96,7 +100,8 @@ def read(request: Request) -> Message:
     try:
         body.check_headers(request.headers.get("content-type"), request.headers.get("content-encoding"),
                            request.headers.get("content-length"), MAX_BODY)
-        return Message(body.parse_object(request.body or b"", MAX_BODY))
+        bridge = identity.is_bridge(request.headers.get(identity.BRIDGE_HEADER))
+        return Message(body.parse_object(request.body or b"", MAX_BODY), bridge)
     except body.BodyError as err:
         raise Refused(error(err.status, err.message)) from None
 

@@ -1,7 +1,16 @@
 """The chat widget's channel: Rasa's socket.io channel, with what a public endpoint needs.
 
 credentials.yml names ``bot.channels.socketio.SocketIOInput`` instead of ``socketio``. It
-differs from Rasa's in five ways:
+differs from Rasa's in six ways:
+
+- **The channel draws the conversation id.** Rasa's channel takes any ``session_id`` a client
+  names, in ``session_request`` and in every message, so anyone could write into anyone's
+  conversation. Here ``session_request`` gives the connection a new ``web-…`` id, or the id
+  it asks for when it brings that id's session token (a reload of the page), and
+  ``session_confirm`` carries the id and its token (``bot.channels.identity``). Messages go to
+  the connection's own conversation; one naming another id is ignored, and a request for an
+  id of another channel (``telegram:…``) or outside the plain alphabet gets ``session_error``
+  with status 400.
 
 - **Origin check.** In Rasa 3.6 ``--cors`` (sanic-cors) only adds CORS headers: browsers
   enforce them for HTTP, not for WebSocket, and Rasa creates its socket.io server with
@@ -48,7 +57,7 @@ from sanic.response import HTTPResponse
 from socketio import AsyncRedisManager, AsyncServer
 
 from bot import metrics, settings
-from bot.channels import hygiene
+from bot.channels import hygiene, identity
 
 log = logging.getLogger(__name__)
 
@@ -157,12 +166,25 @@ class SocketIOInput(RasaSocketIOInput):
             return True
 
         async def session_request(sid: str, data: Any = None) -> None:
-            session_id = data.get("session_id") if isinstance(data, dict) else None
-            if not hygiene.valid_sender(session_id):
-                session_id = uuid.uuid4().hex
+            asked = data.get("session_id") if isinstance(data, dict) else None
+            token = data.get("session_token") if isinstance(data, dict) else None
+            if asked and not (identity.valid(asked) and identity.namespace(asked) != identity.TELEGRAM):
+                # another channel's id, or one that would change a URL: refused, not replaced
+                await sio.emit("session_error", {"status": 400, "error": f"'session_id' must be {identity.ID_RULE}"
+                               " of this chat's own session"}, room=sid, namespace=self.namespace)
+                return
+            # a browser resumes its conversation only with the token it was given for it
+            session_id = asked if identity.owns(asked, token) else identity.new_web_session()
+            session = await sio.get_session(sid, namespace=self.namespace)
+            previous = session.get("sender")
+            if previous and previous != session_id:
+                await sio.leave_room(sid, previous, namespace=self.namespace)
+            session["sender"] = session_id
+            await sio.save_session(sid, session, namespace=self.namespace)
             if self.session_persistence:
                 await sio.enter_room(sid, session_id, namespace=self.namespace)
-            await sio.emit("session_confirm", session_id, room=sid, namespace=self.namespace)
+            await sio.emit("session_confirm", (session_id, identity.session_token(session_id)), room=sid,
+                           namespace=self.namespace)
 
         async def user_uttered(sid: str, data: Any = None) -> None:
             await self._handle_message(on_new_message, sid, data)
@@ -177,12 +199,16 @@ class SocketIOInput(RasaSocketIOInput):
         assert self.sio is not None
         if not isinstance(data, dict) or not isinstance(data.get("message"), str):
             return
-        sender = data.get("session_id") if self.session_persistence else sid
-        if not hygiene.valid_sender(sender):
-            log.debug("socket.io: a message without a valid session id was ignored")
-            return
-        output = SocketIOOutput(self.sio, self.bot_message_evt)
         session = await self.sio.get_session(sid, namespace=self.namespace)
+        # the conversation is the one this connection was given (session_request), whatever
+        # the event names: a browser cannot write into a conversation it was not given
+        sender = session.get("sender")
+        if sender is None or (self.session_persistence and data.get("session_id") != sender):
+            log.debug("socket.io: a message outside the connection's own session was ignored")
+            return
+        if not self.session_persistence:
+            sender = sid
+        output = SocketIOOutput(self.sio, self.bot_message_evt)
         if not await hygiene.allow_message(sender, session.get("client")):
             metrics.REFUSED.labels("429").inc()
             await output.send_notice(sender, hygiene.note(hygiene.SLOW_DOWN, hygiene.language(data["message"])))

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import re
 from collections.abc import Callable
 from typing import Any, TypeVar
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, unquote, urlencode, urlsplit
 
 import aiohttp_jinja2
 from aiohttp import web
 from aiohttp_session import get_session
+from yarl import URL
 
 from bot.console.keys import DB_URL
 from bot.store import audit
@@ -63,8 +65,12 @@ def redirect(location: str) -> web.HTTPSeeOther:
     return web.HTTPSeeOther(location)
 
 
-async def record(request: web.Request, action: str, target: str | None = None, detail: str | None = None) -> None:
-    await blocking(audit.record, user(request).name, action, target, detail, request.app[DB_URL])
+async def record(request: web.Request, action: str, target: str | None = None, detail: str | None = None,
+                 *, conversation: str | None = None) -> None:
+    """An audit line by the signed-in member of staff; a conversation's sender id goes in
+    ``conversation`` (the log keeps only its pseudonym, see ``bot.store.audit``)."""
+    await blocking(audit.record, user(request).name, action, target, detail, request.app[DB_URL],
+                   conversation=conversation)
 
 
 def conversation_url(sender_id: str, suffix: str = "") -> str:
@@ -75,8 +81,36 @@ def with_query(path: str, query: dict[str, str]) -> str:
     return path + ("?" + urlencode(query) if query else "")
 
 
+#: Characters no console path holds: C0/C1 controls, DEL, backslash and any kind of white space
+#: (browsers and URL parsers drop or reinterpret them, e.g. ``/\t/x`` becomes ``//x``).
+_NOT_IN_PATH = re.compile(r"[\x00-\x20\x7f-\xa0\\\u1680\u180e\u2000-\u200f\u2028-\u202f\u205f-\u206f\u3000\ufeff]")
+MAX_NEXT = 2048
+
+
+def _local_path(location: str) -> bool:
+    """``location`` is a path of this origin as it stands: ``/`` then anything but ``/`` or ``\\``,
+    no scheme, no host, no control, white space or backslash, and no ``.``/``..`` segment
+    (a browser would fold ``/.//x`` into ``//x``)."""
+    if not location.startswith("/") or location[1:2] in ("/", "\\") or _NOT_IN_PATH.search(location):
+        return False
+    parts = urlsplit(location)
+    if parts.scheme or parts.netloc:
+        return False
+    decoded = unquote(parts.path)
+    if decoded[1:2] in ("/", "\\") or _NOT_IN_PATH.search(decoded.replace(" ", "")):
+        return False
+    return not {".", ".."} & set(decoded.split("/"))
+
+
 def safe_next(location: str | None, default: str = "/triage") -> str:
-    """A local path to go to after signing in (never another site)."""
-    if location and location.startswith("/") and not location.startswith("//") and "\\" not in location:
-        return location
-    return default
+    """A path of this console to go to after signing in (or back to), else ``default``:
+    never another site, however the path is disguised. The check runs on the text as given and
+    on the ``Location`` aiohttp (yarl) will build from it, so what the browser gets is still a
+    path of this origin."""
+    if not location or len(location) > MAX_NEXT or not _local_path(location):
+        return default
+    try:
+        built = str(URL(location))
+    except ValueError:
+        return default
+    return location if _local_path(built) else default

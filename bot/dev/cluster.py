@@ -4,7 +4,7 @@ and the assistant's data, Redis for the lock store and the rate limits, and the 
 sender, each a separate process on a free port of 127.0.0.1::
 
     with Cluster(tmp_path, SMTP_HOST="127.0.0.1", SMTP_PORT="2525") as cluster:
-        cluster.say("Hej", "some-sender")      # through nginx
+        cluster.say("Hej", "some-sender")      # through nginx's public entrance (cluster.url)
         cluster.kill("rasa-1")                 # SIGKILL; nginx skips it
         cluster.start("rasa-1")                # and back
         cluster.wait_ready("rasa-1")
@@ -20,8 +20,11 @@ throwaway PostgreSQL server (``initdb`` + ``postgres`` in the foreground) that a
 and start. Redis: a rarely used database number (5–14) on the machine's Redis, emptied at the
 start and the end; with ``own_redis=True`` a throwaway ``redis-server`` that a test may stop.
 nginx (Debian's, ``apt-get install -y nginx``) runs in the foreground with its pid file, logs
-and temporary files in the folder. Every process gets the same secrets in its environment
-(``RASA_API_TOKEN``, ``ACTION_SERVER_TOKEN``) and ``STATE_DIR`` in the folder.
+and temporary files in the folder, with its three listeners: the public entrance
+(``cluster.url``), the action servers' port and the internal entrance for Rasa's HTTP API
+(``cluster.internal_url``, every process's ``RASA_INTERNAL_URL``). Every process gets the
+same secrets in its environment (``RASA_API_TOKEN``, ``ACTION_SERVER_TOKEN``) and
+``STATE_DIR`` in the folder.
 """
 from __future__ import annotations
 
@@ -180,7 +183,10 @@ class Cluster:
         self.settings = settings
         self.services: dict[str, Service] = {}
         self.nginx_port, self.nginx_actions_port = free_port(), free_port()
-        self.url = f"http://127.0.0.1:{self.nginx_port}"  # the entrance, as clients reach it
+        self.nginx_internal_port = free_port()
+        self.url = f"http://127.0.0.1:{self.nginx_port}"  # the public entrance, as clients reach it
+        #: The internal entrance (Rasa's HTTP API): RASA_INTERNAL_URL of the console and the bridge.
+        self.internal_url = f"http://127.0.0.1:{self.nginx_internal_port}"
         self.rasa_ports = {f"rasa-{i}": free_port() for i in range(1, rasa + 1)}
         self.action_ports = {f"actions-{i}": free_port() for i in range(1, actions + 1)}
         self.api_token = secrets.token_urlsafe(24)
@@ -218,7 +224,7 @@ class Cluster:
             "RASA_WORKERS": "1",
             "SANIC_WORKERS": "1",
             "RASA_PUBLIC_URL": self.url,
-            "RASA_INTERNAL_URL": self.url,
+            "RASA_INTERNAL_URL": self.internal_url,
             "ACTION_SERVER_URL": f"http://127.0.0.1:{self.nginx_actions_port}/webhook",
             "MAIL_DROP_DIR": str(self.folder / "mail"),
             "RASA_TELEMETRY_ENABLED": "false",
@@ -251,7 +257,7 @@ class Cluster:
                   {**self.environment(), "NOTIFY_PORT": str(notify_port), "NOTIFY_INTERFACE": "127.0.0.1"})
         self._add("nginx", [nginx_binary(), "-p", str(self.folder / "nginx"), "-c", str(self._nginx_conf()),
                             "-e", str(self.folder / "nginx" / "error.log")],
-                  lambda: port_open(self.nginx_port) and port_open(self.nginx_actions_port),
+                  lambda: all(map(port_open, (self.nginx_port, self.nginx_actions_port, self.nginx_internal_port))),
                   stop_signal=signal.SIGQUIT)  # graceful: answers in flight are finished
 
     def nginx_values(self) -> dict[str, str]:
@@ -260,6 +266,7 @@ class Cluster:
         actions = [f"127.0.0.1:{p}" for p in self.action_ports.values()]
         return {"NGINX_BIND": "127.0.0.1", "NGINX_PORT": str(self.nginx_port),
                 "NGINX_ACTIONS_PORT": str(self.nginx_actions_port),
+                "NGINX_INTERNAL_PORT": str(self.nginx_internal_port),
                 "NGINX_LOG_DIR": str(self.folder / "nginx"),
                 # the file names two of each; with one, it is named twice (nginx allows that)
                 "RASA_1": rasa[0], "RASA_2": rasa[1 % len(rasa)],

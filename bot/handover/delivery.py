@@ -12,40 +12,52 @@ it as a bot line with ``metadata.staff`` (who wrote it) and ``metadata.kind = "p
 
 Pausing and resuming the assistant are the ``pause`` / ``resume`` events of the same API
 (Rasa's conversation pause: while paused, user messages are stored but not answered).
+
+**One outcome.** What Rasa stored is what happened: the conversation's state (paused or not)
+and its transcript live there. ``send`` raises ``DeliveryError`` only when Rasa did not take
+the events, and then nothing happened; once Rasa has them, a Telegram push that fails does
+not undo anything (the caller keeps its state and tells staff, ``Sent.problem``). A bridge
+that answers 410 (the user blocked the bot: they left) counts as delivered.
 """
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
 
 import aiohttp
 
 from bot import settings, wording
+from bot.channels import identity
 
 log = logging.getLogger(__name__)
-TELEGRAM_PREFIX = "telegram:"
 TIMEOUT = aiohttp.ClientTimeout(total=15, sock_connect=5)
+GONE = 410  # the bridge's answer when the user has blocked the bot
 
 
 class DeliveryError(Exception):
-    """Rasa or the Telegram bridge did not take the message; the text says which, in Danish."""
+    """Rasa did not take the message (so nothing happened); the text says why, in Danish."""
 
 
-#: Characters a conversation id may have to be reached through Rasa's HTTP API: Rasa's routes
-#: (Sanic) do not decode percent-escapes, so an id with a space, "?", "#", "%" or a non-ASCII
-#: letter cannot be named in the URL (the widget's and Telegram's ids never have them).
-URL_SAFE = "/:@!$&'()*+,;=-._~"
+@dataclass(frozen=True)
+class Sent:
+    """Rasa stored the events. ``problem``: why the user may not have seen them (Danish, for
+    staff), or None; ``left``: the user has blocked the bot on Telegram."""
+
+    problem: str | None = None
+    left: bool = False
 
 
 def addressable(sender_id: str) -> bool:
-    """Whether staff's messages can reach this conversation through Rasa's HTTP API."""
-    return bool(sender_id) and quote(sender_id, safe=URL_SAFE) == sender_id
+    """Whether staff's messages can reach this conversation through Rasa's HTTP API: only ids
+    of the plain alphabet (``bot.channels.identity``), which cannot change the URL they are
+    put into (``x/../telegram:1`` would reach another conversation)."""
+    return identity.valid(sender_id)
 
 
 def channel_of(sender_id: str, input_channel: str | None) -> str:
     """socketio | telegram | rest: where the user is."""
-    if sender_id.startswith(TELEGRAM_PREFIX):
+    if identity.namespace(sender_id) == identity.TELEGRAM:
         return "telegram"
     return "socketio" if input_channel == "socketio" else "rest"
 
@@ -69,14 +81,14 @@ def wording_event(response: str, lang: str, **values: Any) -> dict[str, Any]:
     return bot_event(message["text"], response=response, buttons=message.get("buttons"))
 
 
-async def _post(url: str, what: str, refused: dict[int, str], **options: Any) -> None:
-    """POST to one of the assistant's own services; DeliveryError (Danish) unless it answers 200.
-    ``what`` names the service in the log and the message; ``refused`` words special statuses."""
+async def _post(url: str, what: str, **options: Any) -> int:
+    """POST to one of the assistant's own services: its HTTP status, or DeliveryError (Danish)
+    when it cannot be reached. ``what`` names the service in the log and the message."""
     try:
         async with aiohttp.ClientSession(timeout=TIMEOUT) as session, session.post(url, **options) as answer:
             if answer.status != 200:
                 log.warning("%s refused a handover message (HTTP %s)", what, answer.status)
-                raise DeliveryError(refused.get(answer.status, f"{what} tog ikke imod beskeden."))
+            return answer.status
     except (aiohttp.ClientError, TimeoutError) as err:
         log.warning("%s could not be reached for a handover (%s)", what, type(err).__name__)
         raise DeliveryError(f"{what} kan ikke nås lige nu. Prøv igen om lidt.") from None
@@ -89,10 +101,12 @@ async def _rasa(sender_id: str, events: list[dict[str, Any]], emit: bool) -> Non
     params = {"token": settings.secret_file("RASA_API_TOKEN", "api-token")}
     if emit:
         params.update(execute_side_effects="true", output_channel="socketio")
-    await _post(url, "Assistenten", {}, params=params, json=events)
+    if await _post(url, "Assistenten", params=params, json=events) != 200:
+        raise DeliveryError("Assistenten tog ikke imod beskeden.")
 
 
-async def _telegram(sender_id: str, event: dict[str, Any], lang: str) -> None:
+async def _telegram(sender_id: str, event: dict[str, Any], lang: str) -> int:
+    """Push one bot line to the Telegram chat: the bridge's HTTP status."""
     url = settings.get("TELEGRAM_PUSH_URL").rstrip("/") + "/push"
     token = settings.secret_file("TELEGRAM_PUSH_TOKEN", "telegram-push-token")
     text = event["text"]
@@ -100,17 +114,35 @@ async def _telegram(sender_id: str, event: dict[str, Any], lang: str) -> None:
         text = wording.text("utter_handover_from_person", lang) + "\n" + text
     body = {"sender_id": sender_id, "text": text,
             "buttons": [b for b in event["data"]["buttons"] if b.get("payload")]}
-    blocked = {410: "Brugeren har blokeret assistenten på Telegram; beskeden kom ikke frem."}
-    await _post(url, "Telegram-broen", blocked, json=body, headers={"Authorization": f"Bearer {token}"})
+    return await _post(url, "Telegram-broen", json=body, headers={"Authorization": f"Bearer {token}"})
 
 
-async def send(sender_id: str, channel: str, events: list[dict[str, Any]], lang: str = "da") -> None:
-    """Append ``events`` to the conversation and deliver its bot lines to the user."""
+LEFT = "Brugeren har blokeret assistenten på Telegram og får ikke flere beskeder. Samtalen kan afsluttes."
+NOT_PUSHED = ("Beskeden er gemt i samtalen, men Telegram-broen kunne ikke levere den til brugeren "
+              "lige nu. Skriv igen om lidt, eller afslut samtalen.")
+
+
+async def send(sender_id: str, channel: str, events: list[dict[str, Any]], lang: str = "da") -> Sent:
+    """Append ``events`` to the conversation and deliver its bot lines to the user.
+
+    DeliveryError: Rasa did not take them, nothing happened. Otherwise they are in the
+    conversation, and ``Sent`` says whether the user could not be reached."""
     await _rasa(sender_id, events, emit=channel == "socketio")
-    if channel == "telegram":
-        for event in events:
-            if event.get("event") == "bot":
-                await _telegram(sender_id, event, lang)
+    if channel != "telegram":
+        return Sent()
+    for event in events:
+        if event.get("event") != "bot":
+            continue
+        try:
+            status = await _telegram(sender_id, event, lang)
+        except DeliveryError:
+            return Sent(NOT_PUSHED)
+        if status == GONE:
+            log.info("a handover message was not pushed: the user has blocked the bot")
+            return Sent(LEFT, left=True)
+        if status != 200:
+            return Sent(NOT_PUSHED)
+    return Sent()
 
 
 PAUSE = {"event": "pause"}

@@ -126,7 +126,16 @@ def _change(handover_id: int, allowed: tuple[str, ...], url: str | None, **value
 
 def claim(handover_id: int, staff: str, url: str | None = None) -> Handover:
     """Take a waiting conversation; HandoverError if someone else was first or it ended."""
-    return _change(handover_id, (WAITING,), url, status=CLAIMED, claimed_by=staff[:64], claimed_at=utcnow())
+    now = utcnow()
+    return _change(handover_id, (WAITING,), url, status=CLAIMED, claimed_by=staff[:64], claimed_at=now,
+                   active_at=now)
+
+
+def touch(handover_id: int, staff: str, url: str | None = None) -> None:
+    """The claimer acted (a reply): the idle time-out starts again."""
+    with db.session(url) as s:
+        s.execute(sa.update(Handover).where(Handover.id == handover_id, Handover.status == CLAIMED,
+                                            Handover.claimed_by == staff[:64]).values(active_at=utcnow()))
 
 
 def unclaim(handover_id: int, staff: str, url: str | None = None) -> None:
@@ -134,7 +143,7 @@ def unclaim(handover_id: int, staff: str, url: str | None = None) -> None:
     with db.session(url) as s:
         s.execute(sa.update(Handover).where(Handover.id == handover_id, Handover.status == CLAIMED,
                                             Handover.claimed_by == staff[:64])
-                  .values(status=WAITING, claimed_by=None, claimed_at=None))
+                  .values(status=WAITING, claimed_by=None, claimed_at=None, active_at=None))
 
 
 def reopen(handover_id: int, url: str | None = None) -> None:
@@ -146,23 +155,30 @@ def reopen(handover_id: int, url: str | None = None) -> None:
                   .values(status=state, ended_at=None))
 
 
-def end(handover_id: int, staff: str, close: bool, url: str | None = None) -> Handover:
+def end(handover_id: int, staff: str, close: bool, url: str | None = None, admin: bool = False) -> Handover:
     """Hand back to the assistant (``close`` False) or close. Only the member of staff who
-    claimed it can end a claimed handover; a waiting one can be ended by anyone. One
-    conditional UPDATE, so a claim by someone else in between is never ended."""
-    mine = sa.or_(Handover.status == WAITING, sa.and_(Handover.status == CLAIMED, Handover.claimed_by == staff[:64]))
+    claimed it, or an ``admin`` (a colleague who left it open), can end a claimed handover; a
+    waiting one can be ended by anyone. One conditional UPDATE, so a claim by someone else in
+    between is never ended by mistake."""
+    claimed = Handover.status == CLAIMED if admin else sa.and_(Handover.status == CLAIMED,
+                                                               Handover.claimed_by == staff[:64])
     with db.session(url) as s:
-        done = s.execute(sa.update(Handover).where(Handover.id == handover_id, mine)
+        done = s.execute(sa.update(Handover).where(Handover.id == handover_id,
+                                                   sa.or_(Handover.status == WAITING, claimed))
                          .values(status=CLOSED if close else HANDED_BACK, ended_at=utcnow()))
         if done.rowcount != 1:
             raise HandoverError(handover_id)
         return s.get(Handover, handover_id)
 
 
+def _minutes_ago(setting: str, now: dt.datetime | None) -> dt.datetime:
+    return (now or utcnow()) - dt.timedelta(minutes=settings.number(setting))
+
+
 def expire(now: dt.datetime | None = None, url: str | None = None) -> list[Handover]:
     """Waiting handovers older than ``HANDOVER_CLAIM_MINUTES``, marked timed out (each returned
     once, even with several console processes)."""
-    cutoff = (now or utcnow()) - dt.timedelta(minutes=settings.number("HANDOVER_CLAIM_MINUTES"))
+    cutoff = _minutes_ago("HANDOVER_CLAIM_MINUTES", now)
     with db.session(url) as s:
         ids = list(s.scalars(sa.select(Handover.id).where(Handover.status == WAITING,
                                                           Handover.requested_at <= cutoff)))
@@ -173,3 +189,22 @@ def expire(now: dt.datetime | None = None, url: str | None = None) -> list[Hando
         except HandoverError:
             continue  # claimed meanwhile, or another process took it
     return expired
+
+
+def release_idle(now: dt.datetime | None = None, url: str | None = None) -> list[Handover]:
+    """Claimed handovers whose member of staff has not acted for ``HANDOVER_IDLE_MINUTES`` (they
+    left without handing back), handed back to the assistant; each returned once. The UPDATE
+    checks the time again, so a reply in between keeps the conversation with its claimer."""
+    cutoff = _minutes_ago("HANDOVER_IDLE_MINUTES", now)
+    idle = sa.and_(Handover.status == CLAIMED, sa.func.coalesce(Handover.active_at, Handover.claimed_at) <= cutoff)
+    with db.session(url) as s:
+        ids = list(s.scalars(sa.select(Handover.id).where(idle)))
+    released = []
+    for handover_id in ids:
+        with db.session(url) as s:
+            done = s.execute(sa.update(Handover).where(Handover.id == handover_id, idle)
+                             .values(status=HANDED_BACK, ended_at=utcnow())
+                             .execution_options(synchronize_session=False))
+            if done.rowcount == 1:
+                released.append(s.get(Handover, handover_id))
+    return released

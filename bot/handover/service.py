@@ -1,13 +1,20 @@
-"""What staff do with a handover, and the time-out: the queue's state (``queue``), the
+"""What staff do with a handover, and the time-outs: the queue's state (``queue``), the
 messages to the user (``delivery``) and the audit log, together.
 
 Every claim, reply, hand-back, close and time-out is a line in the audit log (the member of
-staff, the action, the conversation; never the message's text).
+staff, the action, the conversation; never the message's text). The queue's state follows
+what Rasa stored (``delivery``'s one outcome): a change is undone only when Rasa did not take
+its events; a Telegram push that failed afterwards is reported to staff (``Done.problem``)
+and changes nothing. Two time-outs run in the console (``watch``): a waiting conversation
+nobody takes (``HANDOVER_CLAIM_MINUTES``: a callback is offered) and a taken one whose member
+of staff stopped answering (``HANDOVER_IDLE_MINUTES``: handed back to the assistant). An
+admin can end a conversation a colleague left open.
 """
 from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass
 
 from bot.handover import delivery, queue
 from bot.handover.queue import HandoverError
@@ -23,11 +30,19 @@ class HandoverProblem(Exception):
     """Why staff's action did not happen, in Danish (the console shows it)."""
 
 
+@dataclass(frozen=True)
+class Done:
+    """Staff's action happened. ``problem``: why the user may not have seen its message (Danish)."""
+
+    handover: Handover
+    problem: str | None = None
+
+
 def _record(actor: str, action: str, handover: Handover, detail: str | None = None, url: str | None = None) -> None:
-    audit.record(actor, action, handover.sender_id, detail or f"overtagelse {handover.id}", url=url)
+    audit.record(actor, action, None, detail or f"overtagelse {handover.id}", url=url, conversation=handover.sender_id)
 
 
-async def claim(handover_id: int, staff: str, url: str | None = None) -> Handover:
+async def claim(handover_id: int, staff: str, url: str | None = None) -> Done:
     """Take the conversation: the assistant is paused and the user told that ``staff`` joined."""
     try:
         row = await asyncio.to_thread(queue.claim, handover_id, staff, url)
@@ -35,12 +50,12 @@ async def claim(handover_id: int, staff: str, url: str | None = None) -> Handove
         raise HandoverProblem("Samtalen er allerede taget af en anden, eller den er afsluttet.") from None
     events = [delivery.PAUSE, delivery.wording_event("utter_handover_joined", row.language)]
     try:
-        await delivery.send(row.sender_id, row.channel, events, row.language)
+        sent = await delivery.send(row.sender_id, row.channel, events, row.language)
     except delivery.DeliveryError as err:
         await asyncio.to_thread(queue.unclaim, handover_id, staff, url)
         raise HandoverProblem(str(err)) from None
     await asyncio.to_thread(_record, staff, "handover_claim", row, None, url)
-    return row
+    return Done(row, sent.problem)
 
 
 def _own(handover_id: int, staff: str, url: str | None) -> Handover:
@@ -50,7 +65,7 @@ def _own(handover_id: int, staff: str, url: str | None) -> Handover:
     return row
 
 
-async def reply(handover_id: int, staff: str, text: str, url: str | None = None) -> None:
+async def reply(handover_id: int, staff: str, text: str, url: str | None = None) -> Done:
     """Staff's message to the user, stored in the transcript as written by ``staff``."""
     text = text.strip()
     if not text:
@@ -59,42 +74,54 @@ async def reply(handover_id: int, staff: str, text: str, url: str | None = None)
         raise HandoverProblem(f"Beskeden er for lang (højst {MAX_REPLY} tegn).")
     row = await asyncio.to_thread(_own, handover_id, staff, url)
     try:
-        await delivery.send(row.sender_id, row.channel, [delivery.bot_event(text, staff=staff)], row.language)
+        sent = await delivery.send(row.sender_id, row.channel, [delivery.bot_event(text, staff=staff)], row.language)
     except delivery.DeliveryError as err:
         raise HandoverProblem(str(err)) from None
+    await asyncio.to_thread(queue.touch, handover_id, staff, url)
     await asyncio.to_thread(_record, staff, "handover_reply", row, None, url)
+    return Done(row, sent.problem)
 
 
-async def end(handover_id: int, staff: str, close: bool, url: str | None = None) -> Handover:
+async def end(handover_id: int, staff: str, close: bool, url: str | None = None, admin: bool = False) -> Done:
     """Hand back to the assistant, or close: the user is told, the assistant answers again.
-    The database decides first (a second click finds it ended), the message follows; if the
-    message cannot be delivered the handover is open again, so nothing is left half done."""
+    The database decides first (a second click finds it ended), the message follows; if Rasa
+    does not take it the handover is open again, so nothing is left half done. ``admin``: may
+    end a conversation another member of staff has taken (the audit line says whose)."""
     try:
-        ended = await asyncio.to_thread(queue.end, handover_id, staff, close, url)
+        ended = await asyncio.to_thread(queue.end, handover_id, staff, close, url, admin)
     except HandoverError:
         raise HandoverProblem("Du har ikke denne samtale, eller den er afsluttet.") from None
     response = "utter_handover_closed_by_staff" if close else "utter_handover_handed_back"
     events = [delivery.RESUME, delivery.wording_event(response, ended.language), delivery.LISTEN]
     try:
-        await delivery.send(ended.sender_id, ended.channel, events, ended.language)
+        sent = await delivery.send(ended.sender_id, ended.channel, events, ended.language)
     except delivery.DeliveryError as err:
         await asyncio.to_thread(queue.reopen, handover_id, url)
         raise HandoverProblem(str(err)) from None
-    await asyncio.to_thread(_record, staff, "handover_close" if close else "handover_hand_back", ended, None, url)
-    return ended
+    detail = f"overtagelse {ended.id}, taget af {ended.claimed_by}" if ended.claimed_by not in (None, staff) else None
+    await asyncio.to_thread(_record, staff, "handover_close" if close else "handover_hand_back", ended, detail, url)
+    return Done(ended, sent.problem)
 
 
-async def expire_once(url: str | None = None) -> int:
-    """Offer a callback to users nobody claimed in time; returns how many."""
-    expired = await asyncio.to_thread(queue.expire, None, url)
-    for row in expired:
-        events = [delivery.RESUME, delivery.wording_event("utter_handover_no_one", row.language), delivery.LISTEN]
+async def _resume(rows: list[Handover], response: str, action: str, url: str | None) -> int:
+    """Tell each user of ``rows`` (ended by a time-out) with ``response``; the assistant answers again."""
+    for row in rows:
+        events = [delivery.RESUME, delivery.wording_event(response, row.language), delivery.LISTEN]
         try:
             await delivery.send(row.sender_id, row.channel, events, row.language)
         except delivery.DeliveryError:
             log.warning("a timed-out handover's user could not be told (handover %s)", row.id)
-        await asyncio.to_thread(_record, "system", "handover_timeout", row, None, url)
-    return len(expired)
+        await asyncio.to_thread(_record, "system", action, row, None, url)
+    return len(rows)
+
+
+async def expire_once(url: str | None = None) -> int:
+    """Offer a callback to users nobody claimed in time, and hand back conversations whose
+    member of staff stopped answering; returns how many ended."""
+    expired = await asyncio.to_thread(queue.expire, None, url)
+    released = await asyncio.to_thread(queue.release_idle, None, url)
+    return (await _resume(expired, "utter_handover_no_one", "handover_timeout", url)
+            + await _resume(released, "utter_handover_handed_back", "handover_idle", url))
 
 
 async def watch(url: str | None = None, seconds: float = WATCH_SECONDS) -> None:

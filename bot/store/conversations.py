@@ -5,9 +5,10 @@ Rasa's ``SQLTrackerStore`` writes one row per event: ``sender_id``, ``type_name`
 action, slot, active_loop, …), ``timestamp`` (seconds), ``intent_name`` (user events),
 ``action_name`` (the event's ``name``: an action's, a slot's or a form's) and ``data`` (the
 event as JSON). ``tracker_engine()`` and ``events_table()`` give access for deletes;
-``ConversationIndex`` summarises each conversation (cached by its newest event id, so a page
-parses only what changed) for the filtered list, triage and dashboard; ``transcript()`` reads
-one conversation in full.
+``ConversationIndex`` summarises each conversation (cached by its newest and oldest event id
+and event count, so a page parses only what changed, and a purge of older messages by another
+process is seen) for the filtered list, triage and dashboard; ``transcript()`` reads one
+conversation in full.
 """
 from __future__ import annotations
 
@@ -324,12 +325,17 @@ def matches(summary: Summary, filters: Filters, facts: Facts) -> bool:
 
 class ConversationIndex:
     """Summaries of every conversation in the tracker store, kept up to date cheaply: one
-    grouped query finds each conversation's newest event id, and only conversations that
-    changed (or are new) are read again. Erased conversations drop out."""
+    grouped query finds each conversation's newest and oldest event id and its number of
+    events, and only conversations where one of them changed (or that are new) are read again.
+    Erased conversations drop out, and so do the texts of messages the retention purge deleted
+    (in any process: the action server runs it), also when newer messages of the conversation
+    are kept."""
 
     def __init__(self, url: str | None = None) -> None:
         self.url = url
         self._cache: dict[str, Summary] = {}
+        #: sender id -> (newest event id, oldest event id, events) when its summary was read
+        self._versions: dict[str, tuple[int, int, int]] = {}
         self._lock = threading.Lock()
 
     @property
@@ -342,18 +348,32 @@ class ConversationIndex:
             table = events_table(self.engine)
             if table is None:
                 self._cache.clear()
+                self._versions.clear()
                 return []
+            c = table.c
             with self.engine.connect() as connection:
-                newest = dict(connection.execute(
-                    sa.select(table.c.sender_id, sa.func.max(table.c.id)).group_by(table.c.sender_id)).all())
-                stale = [sid for sid, top in newest.items()
-                         if sid not in self._cache or self._cache[sid].last_event_id != top]
+                versions = {sid: (int(top), int(first), int(n)) for sid, top, first, n in connection.execute(
+                    sa.select(c.sender_id, sa.func.max(c.id), sa.func.min(c.id), sa.func.count())
+                    .group_by(c.sender_id))}
+                stale = [sid for sid, version in versions.items()
+                         if sid not in self._cache or self._versions.get(sid) != version]
                 for start in range(0, len(stale), CHUNK):
-                    self._read(connection, table, stale[start:start + CHUNK])
-            for gone in set(self._cache) - set(newest):
-                del self._cache[gone]
+                    chunk = stale[start:start + CHUNK]
+                    self._read(connection, table, chunk)
+                    self._versions.update((sid, versions[sid]) for sid in chunk)
+            for gone in set(self._cache) - set(versions):
+                self._drop(gone)
             found = [s for s in self._cache.values() if s.messages]
         return sorted(found, key=lambda s: s.last, reverse=True)
+
+    def forget(self, sender_id: str) -> None:
+        """Drop a conversation's summary (its texts) at once, e.g. after erasing it."""
+        with self._lock:
+            self._drop(sender_id)
+
+    def _drop(self, sender_id: str) -> None:
+        self._cache.pop(sender_id, None)
+        self._versions.pop(sender_id, None)
 
     def _read(self, connection: sa.engine.Connection, table: sa.Table, senders: list[str]) -> None:
         c = table.c

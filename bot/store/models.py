@@ -108,8 +108,24 @@ class StaffUser(Base):
     locked_until = sa.Column(sa.DateTime)
     last_sign_in_at = sa.Column(sa.DateTime)
     created_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
+    #: Sessions carry the value of their sign-in; raising it (sign-out, new password, disabling)
+    #: ends every session of the member, also copied cookies (migration 0005).
+    session_generation = sa.Column(sa.Integer, nullable=False, default=0, server_default="0")
 
     __table_args__ = (sa.CheckConstraint("role IN ('reviewer', 'admin')", name="ck_staff_role"),)
+
+
+class SignInFailure(Base):
+    """Wrong sign-ins in a row for one (name, source address) pair, and its back-off. Both are
+    stored as SHA-256 digests only: the name may be a mistyped password, the address is personal
+    data (migration 0005)."""
+
+    __tablename__ = "staff_sign_in_failures"
+    pair = sa.Column(sa.String(64), primary_key=True)  # sha256(name, address)
+    name_key = sa.Column(sa.String(64), nullable=False, index=True)  # sha256(name): a new password clears it
+    failures = sa.Column(sa.Integer, nullable=False, default=0)
+    last_failure_at = sa.Column(sa.DateTime, nullable=False, index=True)
+    locked_until = sa.Column(sa.DateTime)
 
 
 class AuditEntry(Base):
@@ -159,6 +175,9 @@ class MessageAnnotation(Base):
     new_topic = sa.Column(sa.Boolean, nullable=False, default=False)
     annotated_by = sa.Column(sa.String(64), nullable=False)
     annotated_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
+    #: When the user sent the message (UTC; migration 0006): ``text`` copies it, so the
+    #: marking is purged with the message, not later. Null for markings made before 0006.
+    message_at = sa.Column(sa.DateTime)
 
     __table_args__ = (sa.UniqueConstraint("sender_id", "event_id", name="uq_annotation_message"),)
 
@@ -209,6 +228,7 @@ class Handover(Base):
     claimed_by = sa.Column(sa.String(64))
     requested_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
     claimed_at = sa.Column(sa.DateTime)
+    active_at = sa.Column(sa.DateTime)  # the claimer's last action (claim or reply): idle time-out
     ended_at = sa.Column(sa.DateTime)
 
     __table_args__ = (

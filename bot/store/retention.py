@@ -6,8 +6,10 @@ Conversation logs hold personal data (names, e-mails, phone numbers, CVR numbers
 ``purge_bot_data`` deletes bookings whose visit is more than that long ago (with their
 notifications) and older feedback. ``erase_everywhere`` answers an erasure request (GDPR art.
 17): it finds the user's conversations by sender id, booking reference or e-mail and deletes
-their events, bookings, handovers, callback requests, queued and sent e-mails (outbox rows)
-and feedback. Bookings are deleted,
+their events, bookings, handovers, callback requests, queued and sent e-mails (outbox rows,
+and the .eml files the development default wrote to ``MAIL_DROP_DIR``: those whose subject
+names an erased booking's or callback request's reference) and feedback. ``purge_mail_drop``
+deletes .eml files older than the retention period. Bookings are deleted,
 not kept anonymised: staff have the visit in their calendar from the invitation already sent,
 and a visit cancelled by erasure is not announced to anyone. ``erase(sender_id)`` is the
 short form the console, the Telegram bridge and the command line share.
@@ -17,6 +19,9 @@ from __future__ import annotations
 import datetime as dt
 import time
 from dataclasses import dataclass, field
+from email import policy
+from email.parser import BytesParser
+from pathlib import Path
 
 import sqlalchemy as sa
 
@@ -69,23 +74,27 @@ class ErasureReport:
     feedback: int = 0
     reviews: int = 0  # the console's tags, notes and message marks
     handovers: int = 0  # handovers to a person and callback requests
+    mail_files: int = 0  # .eml files in MAIL_DROP_DIR (the development default's "sent" e-mails)
 
     @property
     def total(self) -> int:
-        return self.events + self.bookings + self.notifications + self.feedback + self.reviews + self.handovers
+        return (self.events + self.bookings + self.notifications + self.feedback + self.reviews + self.handovers
+                + self.mail_files)
 
     def summary(self) -> str:
         return (f"Erased {len(self.conversations)} conversation(s): {self.events} conversation events, "
                 f"{self.bookings} bookings, {self.notifications} e-mails in the outbox, "
+                f"{self.mail_files} e-mail files in the mail drop, "
                 f"{self.feedback} ratings, {self.handovers} handovers and callback requests, and "
                 f"{self.reviews} staff notes and marks.")
 
 
 def erase_bot_data(sender_ids: set[str], reference: str | None = None, email: str | None = None,
-                   url: str | None = None) -> tuple[set[str], int, int, int]:
+                   url: str | None = None, references: set[str] | None = None) -> tuple[set[str], int, int, int]:
     """Delete the bookings (of these conversations, with this reference or this e-mail), their
     outbox rows and the conversations' feedback. Returns (the conversations the bookings
-    belonged to, bookings, notifications, feedback deleted)."""
+    belonged to, bookings, notifications, feedback deleted); the deleted bookings' references
+    are added to ``references`` if given."""
     from bot.store import db
     from bot.store.models import Booking, Feedback, Notification
 
@@ -98,9 +107,12 @@ def erase_bot_data(sender_ids: set[str], reference: str | None = None, email: st
             matches.append(Booking.reference == reference.strip().upper())
         if email:
             matches.append(sa.func.lower(Booking.email) == email.strip().lower())
-        found = list(s.execute(sa.select(Booking.id, Booking.sender_id).where(sa.or_(*matches)))) if matches else []
+        found = list(s.execute(sa.select(Booking.id, Booking.sender_id, Booking.reference)
+                               .where(sa.or_(*matches)))) if matches else []
         ids = [row.id for row in found]
         senders = {row.sender_id for row in found} | sender_ids
+        if references is not None:
+            references.update(row.reference for row in found if row.reference)
         notifications = s.execute(sa.delete(Notification).where(Notification.booking_id.in_(ids)),
                                   execution_options=plain).rowcount if ids else 0
         bookings = s.execute(sa.delete(Booking).where(Booking.id.in_(ids)), execution_options=plain).rowcount if ids else 0
@@ -110,9 +122,10 @@ def erase_bot_data(sender_ids: set[str], reference: str | None = None, email: st
 
 
 def erase_handovers(sender_ids: set[str], email: str | None = None,
-                    url: str | None = None) -> tuple[set[str], int, int]:
+                    url: str | None = None, references: set[str] | None = None) -> tuple[set[str], int, int]:
     """Delete the conversations' handovers and callback requests (also those given this
-    e-mail) with their outbox rows. Returns (the conversations, rows deleted, outbox rows)."""
+    e-mail) with their outbox rows. Returns (the conversations, rows deleted, outbox rows);
+    the deleted callback requests' references are added to ``references`` if given."""
     from bot.store import db
     from bot.store.models import CallbackRequest, Handover, Notification
 
@@ -121,10 +134,12 @@ def erase_handovers(sender_ids: set[str], email: str | None = None,
         matches = [CallbackRequest.sender_id.in_(sender_ids)] if sender_ids else []
         if email:
             matches.append(sa.func.lower(CallbackRequest.email) == email.strip().lower())
-        found = list(s.execute(sa.select(CallbackRequest.id, CallbackRequest.sender_id)
+        found = list(s.execute(sa.select(CallbackRequest.id, CallbackRequest.sender_id, CallbackRequest.reference)
                                .where(sa.or_(*matches)))) if matches else []
         ids = [row.id for row in found]
         senders = sender_ids | {row.sender_id for row in found}
+        if references is not None:
+            references.update(row.reference for row in found)
         outbox = s.execute(sa.delete(Notification).where(Notification.callback_id.in_(ids)),
                            execution_options=plain).rowcount if ids else 0
         deleted = s.execute(sa.delete(CallbackRequest).where(CallbackRequest.id.in_(ids)),
@@ -138,20 +153,22 @@ def erase_handovers(sender_ids: set[str], email: str | None = None,
 def erase_everywhere(sender_id: str | None = None, reference: str | None = None, email: str | None = None,
                      url: str | None = None, engine: sa.engine.Engine | None = None) -> ErasureReport:
     """Erase one user's data in every table, found by sender id, booking reference or e-mail."""
+    references: set[str] = set()  # of the bookings and callback requests: their e-mails' subjects
     senders, bookings, notifications, feedback = erase_bot_data(
-        {sender_id} if sender_id else set(), reference, email, url)
+        {sender_id} if sender_id else set(), reference, email, url, references)
     report = ErasureReport(conversations=senders, bookings=bookings, notifications=notifications,
                            feedback=feedback)
-    senders, report.handovers, outbox = erase_handovers(senders, email, url)
+    senders, report.handovers, outbox = erase_handovers(senders, email, url, references)
     report.notifications += outbox
     extra = senders - report.conversations  # found only by a callback request's e-mail
     if extra:
-        _, bookings, notifications, feedback = erase_bot_data(extra, None, None, url)
+        _, bookings, notifications, feedback = erase_bot_data(extra, None, None, url, references)
         report.bookings, report.notifications = report.bookings + bookings, report.notifications + notifications
         report.feedback += feedback
     report.conversations = senders
     report.reviews = sum(review.erase(sender, url) for sender in senders)
     report.events = erase_events(senders, engine)
+    report.mail_files = erase_mail_drop(references)
     return report
 
 
@@ -186,8 +203,58 @@ def purge_bot_data(days: int | None = None, now: dt.datetime | None = None, url:
     return deleted
 
 
+def mail_drop() -> Path:
+    """``MAIL_DROP_DIR``: where the development default writes e-mails as .eml files."""
+    return settings.path("MAIL_DROP_DIR")
+
+
+def _mail_files(folder: Path | None) -> list[Path]:
+    folder = folder or mail_drop()
+    return sorted(folder.glob("*.eml")) if folder.is_dir() else []
+
+
+def _subject(file: Path) -> str:
+    """The decoded Subject of an .eml file ("" if it cannot be read)."""
+    try:
+        with file.open("rb") as handle:
+            return str(BytesParser(policy=policy.default).parse(handle, headersonly=True)["Subject"] or "")
+    except (OSError, ValueError):
+        return ""
+
+
+def erase_mail_drop(references: set[str], folder: Path | None = None) -> int:
+    """Delete the .eml files about these bookings and callback requests: every e-mail of the
+    outbox names its reference in the subject (``Virksomhedsbesøg booket: KB-2026-…``,
+    ``Opringning ønsket: OR-2026-…``), and references are unique and random, so the subject
+    finds a conversation's e-mails whatever the file is called. Returns how many."""
+    if not references:
+        return 0
+    deleted = 0
+    for file in _mail_files(folder):
+        subject = _subject(file)
+        if any(reference in subject for reference in references):
+            file.unlink(missing_ok=True)
+            deleted += 1
+    return deleted
+
+
+def purge_mail_drop(days: int | None = None, now: float | None = None, folder: Path | None = None) -> int:
+    """Delete .eml files written more than ``days`` ago (by their modification time)."""
+    days = settings.retention_days() if days is None else days
+    cutoff = (now or time.time()) - days * SECONDS_PER_DAY
+    deleted = 0
+    for file in _mail_files(folder):
+        try:
+            if file.stat().st_mtime < cutoff:
+                file.unlink()
+                deleted += 1
+        except FileNotFoundError:
+            continue  # deleted meanwhile (an erasure)
+    return deleted
+
+
 def purge_expired() -> tuple[int, int]:
     """Everything past the retention period: (conversation events, rows of the assistant's own
-    data, the console's notes and marks included). The action server's periodic purge and the
-    ``purge`` command both call this."""
-    return purge(), purge_bot_data() + review.purge()
+    data, the console's notes and marks and the mail drop's .eml files included). The action
+    server's periodic purge and the ``purge`` command both call this."""
+    return purge(), purge_bot_data() + review.purge() + purge_mail_drop()

@@ -3,7 +3,9 @@ annotations of user messages with the intent they should have had (or a new topi
 
 Annotations copy the message text (the export needs it), so they are personal data like the
 conversation: ``erase`` removes everything of one conversation and ``purge`` what is older
-than the retention period.
+than the retention period. An annotation's age is its message's (``message_at``, when the
+user sent it), not the marking's: the copy goes when the message does, however late it was
+marked.
 """
 from __future__ import annotations
 
@@ -50,6 +52,7 @@ class Annotation:
     new_topic: bool
     annotated_by: str
     annotated_at: dt.datetime
+    message_at: dt.datetime | None = None  # when the user sent it (UTC); None: marked before 0006
 
 
 def clean_tags(text: str) -> tuple[str, ...]:
@@ -129,12 +132,15 @@ def notes(sender_id: str, url: str | None = None) -> list[Note]:
 
 def _annotation(r: MessageAnnotation) -> Annotation:
     return Annotation(r.id, r.sender_id, r.event_id, r.text, r.predicted, r.intent, r.new_topic,
-                      r.annotated_by, r.annotated_at)
+                      r.annotated_by, r.annotated_at, r.message_at)
 
 
 def annotate(sender_id: str, event_id: int, text: str, intent: str, by: str,
-             predicted: str | None = None, new_topic: bool = False, url: str | None = None) -> Annotation:
-    """Label one user message (a second label of the same message replaces the first)."""
+             predicted: str | None = None, new_topic: bool = False, url: str | None = None,
+             sent: float | None = None) -> Annotation:
+    """Label one user message (a second label of the same message replaces the first).
+    ``sent`` is the message's time (the tracker store's epoch seconds); the marking is purged
+    by it."""
     intent = intent.strip().lower()
     if not INTENT.match(intent):
         raise ValueError("Intentens navn skal være små bogstaver, tal og understreg (fx ask_parking).")
@@ -146,6 +152,8 @@ def annotate(sender_id: str, event_id: int, text: str, intent: str, by: str,
             s.add(row)
         row.text, row.predicted, row.intent, row.new_topic = text, predicted, intent, new_topic
         row.annotated_by, row.annotated_at = by, utcnow()
+        if sent:
+            row.message_at = dt.datetime.fromtimestamp(sent, dt.timezone.utc).replace(tzinfo=None)
         s.flush()
         return _annotation(row)
 
@@ -180,15 +188,17 @@ def erase(sender_id: str, url: str | None = None) -> int:
 
 
 def purge(days: int | None = None, now: dt.datetime | None = None, url: str | None = None) -> int:
-    """Delete notes, annotations and reviews older than the retention period."""
+    """Delete notes, annotations and reviews older than the retention period: an annotation
+    when its message is (marked before migration 0006, without the message's time: when the
+    marking is)."""
     days = settings.retention_days() if days is None else days
     cutoff = (now or utcnow()) - dt.timedelta(days=days)
     plain = {"synchronize_session": False}
     with db.session(url) as s:
         deleted = s.execute(sa.delete(ConversationNote).where(ConversationNote.created_at < cutoff),
                             execution_options=plain).rowcount
-        deleted += s.execute(sa.delete(MessageAnnotation).where(MessageAnnotation.annotated_at < cutoff),
-                             execution_options=plain).rowcount
+        sent = sa.func.coalesce(MessageAnnotation.message_at, MessageAnnotation.annotated_at)
+        deleted += s.execute(sa.delete(MessageAnnotation).where(sent < cutoff), execution_options=plain).rowcount
         deleted += s.execute(sa.delete(ConversationReview).where(ConversationReview.updated_at < cutoff),
                              execution_options=plain).rowcount
         return deleted

@@ -44,6 +44,7 @@ from telegram.ext import (
 )
 
 from bot import settings, wording
+from bot.channels import identity
 from bot.nlp.language import detect
 from bot.telegram.limits import FloodGuard, RetryingRateLimiter
 from bot.telegram.ordering import ChatLocks, PerChatProcessor
@@ -58,7 +59,7 @@ TO_RASA = {"kontakt": "/ask_contact", "besoeg": "/book_visit"}
 COMMANDS = ("start", "hjaelp", "kontakt", "besoeg", "privatliv", "slet")
 #: ``/start <payload>`` deep links (t.me/<bot>?start=velkomstbrev) -> welcome response.
 DEEP_LINKS = {"velkomstbrev": "utter_telegram_start_velkomstbrev"}
-SENDER_PREFIX = "telegram:"
+SENDER_PREFIX = identity.TELEGRAM_PREFIX
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,7 @@ class Config:
     webhook_url: str = ""
     webhook_secret: str = ""
     push_token: str = ""
+    bridge_token: str = ""  # proves to the REST channel that a telegram: id comes from here
     rate_limit: int = 30  # messages per chat per minute
     retention_days: int = 90
     rasa_retry_seconds: float = 90.0
@@ -90,6 +92,7 @@ class Config:
             webhook_url=settings.get("TELEGRAM_WEBHOOK_URL").strip(),
             webhook_secret=settings.get("TELEGRAM_WEBHOOK_SECRET").strip(),
             push_token=push_token,
+            bridge_token=identity.bridge_token(),
             rate_limit=settings.integer("RATE_LIMIT_MESSAGES"),
             retention_days=settings.retention_days(),
         )
@@ -127,7 +130,8 @@ class Bridge:
 
     def __init__(self, config: Config) -> None:
         self.config = config
-        self.rasa = RasaClient(config.rasa_url, retry_seconds=config.rasa_retry_seconds)
+        self.rasa = RasaClient(config.rasa_url, retry_seconds=config.rasa_retry_seconds,
+                               bridge_token=config.bridge_token)
         self.buttons = ButtonMap()
         self.flood = FloodGuard(config.rate_limit)
         self.processor = PerChatProcessor()

@@ -16,6 +16,8 @@ from typing import Any
 
 import aiohttp
 
+from bot.channels import identity
+
 log = logging.getLogger("bot.telegram.rasa")
 
 RETRYABLE_STATUS = frozenset({502, 503, 504})
@@ -29,11 +31,13 @@ class RasaClient:
     """``await client.send("telegram:42", "Hej")`` -> Rasa's reply messages."""
 
     def __init__(self, url: str, retry_seconds: float = 90.0, notice_after: float = 3.0,
-                 timeout: float = 120.0) -> None:
+                 timeout: float = 120.0, bridge_token: str = "") -> None:
         """``retry_seconds``: how long one message is retried while Rasa cannot be reached;
         ``notice_after``: when the caller's ``on_delay`` is called (once) during those retries;
-        ``timeout``: how long Rasa may take to answer a message it received."""
+        ``timeout``: how long Rasa may take to answer a message it received; ``bridge_token``:
+        the secret by which the REST channel lets this client speak for ``telegram:`` ids."""
         self.url = url.rstrip("/") + "/webhooks/rest/webhook"
+        self.headers = {identity.BRIDGE_HEADER: bridge_token} if bridge_token else {}
         self.retry_seconds, self.notice_after, self.timeout = retry_seconds, notice_after, timeout
         self._session: aiohttp.ClientSession | None = None
         self._down_since: float | None = None  # when Rasa was first found unreachable
@@ -56,7 +60,7 @@ class RasaClient:
         """Rasa's answer, or None when Rasa could not be reached (worth retrying)."""
         assert self._session is not None, "start() first"
         try:
-            async with self._session.post(self.url, json=body) as response:
+            async with self._session.post(self.url, json=body, headers=self.headers) as response:
                 if response.status in RETRYABLE_STATUS:
                     return None
                 # 429: the REST channel's per-conversation rate limit; its body is a bot

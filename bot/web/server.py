@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from bot import knowledge, limits, logs, metrics, settings
-from bot.channels import body, hygiene
+from bot.channels import body, hygiene, identity
 from bot.store import db, feedback
 
 HERE = Path(__file__).resolve().parent
@@ -154,8 +154,10 @@ async def _read_json(request: web.Request) -> dict:
 async def post_feedback(request: web.Request) -> web.Response:
     """Store one rating. JSON only: a cross-site HTML form cannot send it without CORS.
 
-    ``sender_id``: the conversation (1-128 printable characters); ``bot_message``: the rated
-    answer; ``rating``: up or down; ``comment`` (optional): the user's words. The texts are
+    ``sender_id``: the widget's conversation and ``session_token``: the token the chat gave
+    the browser with it (``bot.channels.identity``), so a caller rates only its own
+    conversation (403 otherwise); ``bot_message``: the rated answer; ``rating``: up or down;
+    ``comment`` (optional): the user's words. The texts are
     cleaned as messages are (control characters removed, CPR numbers masked) before they are
     stored; one client may send ``RATE_LIMIT_CLIENT`` requests a minute."""
     if request.content_type != "application/json":
@@ -172,13 +174,15 @@ async def post_feedback(request: web.Request) -> web.Response:
         return _bad_request(err.message, status=err.status)
     sender, message, rating = data.get("sender_id"), data.get("bot_message"), data.get("rating")
     comment = data.get("comment")
-    if not (hygiene.valid_sender(sender) and isinstance(message, str) and isinstance(rating, str)
+    if not (identity.valid(sender) and isinstance(message, str) and isinstance(rating, str)
             and (comment is None or isinstance(comment, str))):
         return _bad_request("sender_id, bot_message and rating (up or down) are required")
     message = hygiene.clean_stored_text(message, feedback.MAX_TEXT)
     comment = hygiene.clean_stored_text(comment, MAX_COMMENT) if comment else None
     if not message:
         return _bad_request("bot_message must not be empty")
+    if not identity.owns(sender, data.get("session_token")):
+        return _bad_request("only the chat's own conversation can be rated (session_token)", status=403)
     record = functools.partial(feedback.record, sender, message, rating, comment)
     try:  # the store is synchronous (SQLAlchemy): keep it off the event loop
         row_id = await asyncio.get_running_loop().run_in_executor(None, record)
@@ -191,7 +195,10 @@ async def health(_: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
-async def prometheus(_: web.Request) -> web.Response:
+async def prometheus(request: web.Request) -> web.Response:
+    peer = request.transport.get_extra_info("peername") if request.transport else None
+    if not metrics.may_read_request(peer[0] if peer else None, request.headers):  # the socket's peer
+        raise web.HTTPNotFound()
     body, content_type = metrics.exposition()
     return web.Response(body=body, headers={"Content-Type": content_type})
 

@@ -89,7 +89,7 @@ async def transcript_page(request: web.Request) -> web.Response:
     if found is None:
         return await not_found(request, "Samtalen")
     db_url = request.app[DB_URL]
-    await record(request, "view_transcript", sender_id)
+    await record(request, "view_transcript", conversation=sender_id)
     marks = {a.event_id: a for a in await blocking(review.annotations, sender_id, db_url)}
     facts = await blocking(Facts.load, db_url)
     return await render(request, "transcript.html", {
@@ -123,7 +123,7 @@ async def set_reviewed(request: web.Request) -> web.StreamResponse:
     sender_id = request.match_info["sid"]
     done = form.get("gennemgaaet") == "1"
     await blocking(review.set_reviewed, sender_id, user(request).name if done else None, request.app[DB_URL])
-    await record(request, "review", sender_id, "gennemgået" if done else "ikke gennemgået")
+    await record(request, "review", None, "gennemgået" if done else "ikke gennemgået", conversation=sender_id)
     await flash(request, "Markeret som gennemgået." if done else "Markeret som ikke gennemgået.")
     raise redirect(_here(request))
 
@@ -133,7 +133,7 @@ async def set_tags(request: web.Request) -> web.StreamResponse:
     sender_id = request.match_info["sid"]
     tags = review.clean_tags(form.get("tags", ""))
     await blocking(review.set_tags, sender_id, tags, request.app[DB_URL])
-    await record(request, "tags", sender_id, ", ".join(tags) or "(ingen)")
+    await record(request, "tags", None, ", ".join(tags) or "(ingen)", conversation=sender_id)
     await flash(request, "Mærkerne er gemt.")
     raise redirect(_here(request))
 
@@ -145,7 +145,7 @@ async def add_note(request: web.Request) -> web.StreamResponse:
         await flash(request, "Skriv noten, før du gemmer den.", "fejl")
         raise redirect(_here(request))
     await blocking(review.add_note, sender_id, user(request).name, form["note"], request.app[DB_URL])
-    await record(request, "note", sender_id)
+    await record(request, "note", conversation=sender_id)
     await flash(request, "Noten er gemt.")
     raise redirect(_here(request))
 
@@ -169,11 +169,12 @@ async def annotate(request: web.Request) -> web.StreamResponse:
         intent = ""
     try:
         await blocking(review.annotate, sender_id, event_id, line.text, intent, user(request).name,
-                       predicted=line.intent, new_topic=new_topic, url=request.app[DB_URL])
+                       predicted=line.intent, new_topic=new_topic, url=request.app[DB_URL], sent=line.timestamp)
     except ValueError as err:
         await flash(request, f"Markeringen blev ikke gemt: {err}", "fejl")
     else:
-        await record(request, "annotate", sender_id, f"besked {event_id}: {line.intent} → {intent}")
+        await record(request, "annotate", None, f"besked {event_id}: {line.intent} → {intent}",
+                     conversation=sender_id)
         await flash(request, f"Beskeden er markeret som {intent}.")
     raise redirect(_here(request) + f"#b{event_id}")
 
@@ -187,7 +188,7 @@ async def story_export(request: web.Request) -> web.StreamResponse:
     marks = await blocking(review.annotations, sender_id, request.app[DB_URL])
     found.annotations = {a.event_id: a.intent for a in marks}  # type: ignore[attr-defined]
     text = export.test_story(found)
-    await record(request, "export_story", sender_id)
+    await record(request, "export_story", conversation=sender_id)
     return web.Response(text=text, content_type="text/yaml", charset="utf-8", headers={
         "Content-Disposition": 'attachment; filename="teststory.yml"', "Cache-Control": "no-store"})
 
@@ -212,9 +213,11 @@ async def erase(request: web.Request) -> web.StreamResponse:
         return await render(request, "erase.html", {
             "title": "Slet samtale", "sid": sender_id, "t": found,
             "error": "Sæt kryds for at bekræfte, at samtalen skal slettes."}, status=400)
-    events = await blocking(retention.erase, sender_id)
+    index = request.app[INDEX]
+    events = await blocking(retention.erase, sender_id, index.engine, request.app[DB_URL])
     rows = await blocking(review.erase, sender_id, request.app[DB_URL])
-    await record(request, "erase", sender_id, f"{events} hændelser, {rows} rækker fra konsollen")
+    index.forget(sender_id)  # its summary (message texts) leaves the console's memory now
+    await record(request, "erase", None, f"{events} hændelser, {rows} rækker fra konsollen", conversation=sender_id)
     await flash(request, "Samtalen er slettet.")
     raise redirect(safe_next(str(form.get("tilbage", "")), "/samtaler"))
 

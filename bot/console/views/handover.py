@@ -159,10 +159,14 @@ async def item_page(request: web.Request) -> web.Response:
     h = await _get(request)
     if h is None:
         return await not_found(request, "Samtalen")
-    if not (h.status == "claimed" and h.claimed_by == user(request).name):
-        # reading someone's conversation is audited (the claimer's own actions already are)
-        await record(request, "view_transcript", h.sender_id, f"overtagelse {h.id}")
+    await _audit_read(request, h)
     return await _item_page(request, h)
+
+
+async def _audit_read(request: web.Request, h: Handover) -> None:
+    """Every read of a whole transcript is a line in the audit log (the page, and the poll
+    from its start, ``?efter=0``); polls for what came after a known line are not."""
+    await record(request, "view_transcript", None, f"overtagelse {h.id}", conversation=h.sender_id)
 
 
 async def messages_json(request: web.Request) -> web.Response:
@@ -174,6 +178,8 @@ async def messages_json(request: web.Request) -> web.Response:
         after = max(0, int(request.query.get("efter", "0")))
     except ValueError:
         after = 0
+    if after == 0:
+        await _audit_read(request, h)
     found = await _transcript(request, h)
     return web.json_response({
         "status": h.status, "status_label": STATUSES.get(h.status, h.status), "open": h.status in OPEN_HANDOVER,
@@ -184,12 +190,22 @@ async def messages_json(request: web.Request) -> web.Response:
 async def claim(request: web.Request) -> web.StreamResponse:
     handover_id = int(request.match_info["id"])
     try:
-        await service.claim(handover_id, user(request).name, request.app[DB_URL])
+        done = await service.claim(handover_id, user(request).name, request.app[DB_URL])
     except HandoverProblem as err:
         await flash(request, str(err), "fejl")
         raise redirect("/overtagelse") from None
-    await flash(request, "Du har taget samtalen. Brugeren har fået besked om, at du er med.")
+    await _tell(request, done, "Du har taget samtalen. Brugeren har fået besked om, at du er med.",
+                "Du har taget samtalen. ")
     raise redirect(f"/overtagelse/{handover_id}")
+
+
+async def _tell(request: web.Request, done: service.Done, text: str, lead: str = "") -> None:
+    """``text``, the action's confirmation; or, when it happened but the user may not have seen
+    its message, ``lead`` (what did happen) and why not."""
+    if done.problem:
+        await flash(request, lead + done.problem, "fejl")
+    else:
+        await flash(request, text)
 
 
 async def reply(request: web.Request) -> web.StreamResponse:
@@ -197,24 +213,26 @@ async def reply(request: web.Request) -> web.StreamResponse:
     handover_id = int(request.match_info["id"])
     text = str((await request.post()).get("tekst", ""))
     try:
-        await service.reply(handover_id, user(request).name, text, request.app[DB_URL])
+        done = await service.reply(handover_id, user(request).name, text, request.app[DB_URL])
     except HandoverProblem as err:
         h = await _get(request)
         if h is None:
             return await not_found(request, "Samtalen")
         return await _item_page(request, h, error=str(err), draft=text, status=400)
-    await flash(request, "Beskeden er sendt.")
+    await _tell(request, done, "Beskeden er sendt.")
     raise redirect(f"/overtagelse/{handover_id}#svar")
 
 
 async def _end(request: web.Request, close: bool) -> web.StreamResponse:
     handover_id = int(request.match_info["id"])
     try:
-        await service.end(handover_id, user(request).name, close, request.app[DB_URL])
+        done = await service.end(handover_id, user(request).name, close, request.app[DB_URL],
+                                 admin=is_admin(request))
     except HandoverProblem as err:
         await flash(request, str(err), "fejl")
         raise redirect(f"/overtagelse/{handover_id}") from None
-    await flash(request, "Samtalen er afsluttet." if close else "Samtalen er givet tilbage til chatbotten.")
+    ended = "Samtalen er afsluttet." if close else "Samtalen er givet tilbage til chatbotten."
+    await _tell(request, done, ended, ended + " ")
     raise redirect("/overtagelse")
 
 

@@ -39,7 +39,8 @@ async def remove(request: web.Request) -> web.StreamResponse:
         raise web.HTTPNotFound() from None
     removed = await blocking(review.remove_annotation, annotation_id, request.app[DB_URL])
     if removed is not None:
-        await record(request, "unannotate", removed.sender_id, f"besked {removed.event_id}: {removed.intent}")
+        await record(request, "unannotate", None, f"besked {removed.event_id}: {removed.intent}",
+                     conversation=removed.sender_id)
         await flash(request, "Markeringen er fjernet.")
     raise redirect("/forbedringer")
 

@@ -8,9 +8,11 @@
  * Language: ?lang=en, else data-lang on this script tag, else <html lang>; Danish by default.
  * Every text from the user or the bot is put into the page with textContent; the bot's small
  * markdown subset (**bold**, [links](https://…), bare http(s) links, line breaks) is built
- * node by node, never through innerHTML. The session id and the shown conversation are kept in
- * sessionStorage: the conversation survives a reload, and the browser forgets it when the tab
- * or window is closed; "Start forfra" begins a new one at once.
+ * node by node, never through innerHTML. The server draws the conversation id and gives a
+ * session token with it (session_confirm); both and the shown conversation are kept in
+ * sessionStorage: the conversation survives a reload (the token proves it is this browser's),
+ * and the browser forgets it when the tab or window is closed; "Start forfra" begins a new one
+ * at once. Ratings carry the token too (/api/feedback rates only the browser's own conversation).
  *
  * It connects over WebSocket only (no long-polling), so that a conversation stays with one Rasa
  * worker when there are several (docs/limits.md). Rating buttons are shown only under factual
@@ -128,7 +130,8 @@
 
   // ---- storage -------------------------------------------------------------------------
 
-  /** {session: id, answer: number of the current answer, items: [{from, text, buttons, kind, time, answer, rating}]} */
+  /** {session: id or null, token: its session token, answer: number of the current answer,
+   *  items: [{from, text, buttons, kind, time, answer, rating}]} */
   function loadState() {
     try {
       localStorage.removeItem(STORE); // earlier versions kept the conversation there with no end
@@ -137,17 +140,16 @@
     }
     try {
       const saved = JSON.parse(sessionStorage.getItem(STORE) || "null");
-      if (saved && typeof saved.session === "string" && Array.isArray(saved.items)) return saved;
+      if (saved && Array.isArray(saved.items)) return saved;
     } catch (err) {
       // unreadable or blocked storage: start a new conversation
     }
     return newState();
   }
 
+  /** A new conversation: the server draws its id when the widget connects. */
   function newState() {
-    const bytes = crypto.getRandomValues(new Uint8Array(16));
-    const session = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-    return { session, answer: 0, items: [] };
+    return { session: null, token: null, answer: 0, items: [] };
   }
 
   function saveState() {
@@ -441,12 +443,24 @@
       transports: ["websocket"], // one connection, one Rasa worker (docs/limits.md)
       reconnectionDelayMax: 10000,
     });
-    socket.on("connect", () => socket.emit("session_request", { session_id: state.session }));
-    socket.on("session_confirm", () => {
+    socket.on("connect", () =>
+      socket.emit("session_request", { session_id: state.session, session_token: state.token }));
+    socket.on("session_confirm", (session, token) => {
+      if (session !== state.session || token !== state.token) {
+        state.session = session;
+        state.token = token;
+        saveState();
+      }
       if (ui.alert.childElementCount) announce(t.online);
       ui.alert.replaceChildren();
       status = "online";
       for (const payload of pending.splice(0)) emitMessage(payload);
+    });
+    socket.on("session_error", () => {
+      // an id the server will not give this browser (an old or edited one): start afresh
+      state.session = null;
+      state.token = null;
+      socket.emit("session_request", { session_id: null });
     });
     socket.on("connect_error", goOffline);
     socket.on("disconnect", (reason) => {
@@ -559,7 +573,7 @@
       const response = await fetch(new URL("/api/feedback", serverBase), {
         method: "POST",
         headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ sender_id: state.session, bot_message: botMessage, rating }),
+        body: JSON.stringify({ sender_id: state.session, session_token: state.token, bot_message: botMessage, rating }),
       });
       if (!response.ok) throw new Error("feedback: HTTP " + response.status);
     } catch (err) {
