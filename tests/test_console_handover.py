@@ -510,6 +510,20 @@ def test_a_telegram_user_who_blocked_the_bot_has_left_and_the_hand_back_stands(w
     assert audit.count("handover_hand_back", url=url, conversation="telegram:77") == 1
 
 
+def test_a_reply_to_a_telegram_user_who_blocked_the_bot_ends_the_handover(world):
+    ids, rasa, url = world["ids"], world["rasa"], world["url"]
+    reviewer = world["as"]("bo")
+    path = f"/overtagelse/{ids['telegram']}"
+    token = reviewer.get("/overtagelse").token()
+    reviewer.post(path + "/tag", {}, token=token)
+    rasa.push_status = 410
+    page = reviewer.post(path + "/svar", {"tekst": "Er du der?"}, token=token)
+    assert queue.get(ids["telegram"], url).status == "closed"  # not claimed for ever
+    assert any("blokeret assistenten på Telegram" in text and "afsluttet" in text for text in flashes(page.text))
+    assert rasa.calls[-1]["events"] == [{"event": "resume"}, {"event": "action", "name": "action_listen"}]
+    assert audit.count("handover_close", url=url, conversation="telegram:77") == 1
+
+
 def test_a_push_that_fails_after_rasa_took_the_message_changes_nothing_back(world):
     """One outcome: what Rasa stored stands (the assistant is answering again), and staff are
     told the user may not have seen the message, instead of a claim Rasa no longer has."""

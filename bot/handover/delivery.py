@@ -117,7 +117,7 @@ async def _telegram(sender_id: str, event: dict[str, Any], lang: str) -> int:
     return await _post(url, "Telegram-broen", json=body, headers={"Authorization": f"Bearer {token}"})
 
 
-LEFT = "Brugeren har blokeret assistenten på Telegram og får ikke flere beskeder. Samtalen kan afsluttes."
+LEFT = "Brugeren har blokeret assistenten på Telegram og modtager ikke flere beskeder."
 NOT_PUSHED = ("Beskeden er gemt i samtalen, men Telegram-broen kunne ikke levere den til brugeren "
               "lige nu. Skriv igen om lidt, eller afslut samtalen.")
 

@@ -55,7 +55,25 @@ async def claim(handover_id: int, staff: str, url: str | None = None) -> Done:
         await asyncio.to_thread(queue.unclaim, handover_id, staff, url)
         raise HandoverProblem(str(err)) from None
     await asyncio.to_thread(_record, staff, "handover_claim", row, None, url)
-    return Done(row, sent.problem)
+    return await _unless_left(row, staff, sent, url)
+
+
+async def _unless_left(row: Handover, staff: str, sent: delivery.Sent, url: str | None) -> Done:
+    """``Done``; but a user who blocked the bot on Telegram has left: the handover is closed
+    (the assistant resumes, should they come back) instead of waiting for an answer that
+    cannot come."""
+    if not sent.left:
+        return Done(row, sent.problem)
+    try:
+        ended = await asyncio.to_thread(queue.end, row.id, staff, True, url, True)
+    except HandoverError:  # ended meanwhile
+        return Done(row, sent.problem)
+    try:
+        await delivery.send(ended.sender_id, ended.channel, [delivery.RESUME, delivery.LISTEN], ended.language)
+    except delivery.DeliveryError:
+        log.warning("a handover whose user left could not be resumed in Rasa (handover %s)", ended.id)
+    await asyncio.to_thread(_record, staff, "handover_close", ended, f"overtagelse {ended.id}: brugeren gik", url)
+    return Done(ended, f"{delivery.LEFT} Samtalen er derfor afsluttet.")
 
 
 def _own(handover_id: int, staff: str, url: str | None) -> Handover:
@@ -79,7 +97,7 @@ async def reply(handover_id: int, staff: str, text: str, url: str | None = None)
         raise HandoverProblem(str(err)) from None
     await asyncio.to_thread(queue.touch, handover_id, staff, url)
     await asyncio.to_thread(_record, staff, "handover_reply", row, None, url)
-    return Done(row, sent.problem)
+    return await _unless_left(row, staff, sent, url)
 
 
 async def end(handover_id: int, staff: str, close: bool, url: str | None = None, admin: bool = False) -> Done:

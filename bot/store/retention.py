@@ -203,13 +203,11 @@ def purge_bot_data(days: int | None = None, now: dt.datetime | None = None, url:
     return deleted
 
 
-def mail_drop() -> Path:
-    """``MAIL_DROP_DIR``: where the development default writes e-mails as .eml files."""
-    return settings.path("MAIL_DROP_DIR")
-
-
 def _mail_files(folder: Path | None) -> list[Path]:
-    folder = folder or mail_drop()
+    if folder is None:
+        from bot.booking.notify import mail_drop  # the writer of the files is their one home
+
+        folder = mail_drop()
     return sorted(folder.glob("*.eml")) if folder.is_dir() else []
 
 

@@ -8,12 +8,13 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
 import websockets
+
+from bot.channels import identity
 
 FOREIGN = "https://evil.example"
 
@@ -55,8 +56,15 @@ def test_api_answers_cross_origin_only_to_listed_origins(stack, embed_origin):
 
 def test_feedback_api_refuses_what_it_cannot_store(stack):
     url = stack.web + "/api/feedback"
-    good = {"sender_id": "api-" + uuid.uuid4().hex, "bot_message": "Svar", "rating": "up"}
+    sender = identity.new_web_session()
+    key = (stack.var / "widget-session-key").read_text().strip().encode()
+    good = {"sender_id": sender, "session_token": identity.session_token(sender, key), "bot_message": "Svar",
+            "rating": "up"}
     assert requests.post(url, json=good, timeout=10).status_code == 201
+    # a rating for a conversation the caller was not given (no token, another's token) is refused
+    assert requests.post(url, json={**good, "session_token": None}, timeout=10).status_code == 403
+    other = identity.new_web_session()
+    assert requests.post(url, json={**good, "sender_id": other}, timeout=10).status_code == 403
     assert requests.post(url, json={**good, "rating": "maybe"}, timeout=10).status_code == 400
     assert requests.post(url, json={"rating": "up"}, timeout=10).status_code == 400
     assert requests.post(url, data="rating=up", timeout=10).status_code == 415  # no plain form posts
