@@ -24,7 +24,7 @@ test: $(STAMP) $(MODEL) $(CHROMIUM) $(NGINX)  ## unit + integration + browser te
 	$(PY) -m ruff check .
 	$(RASA) data validate --data $(TRAIN_DIRS) --domain domain.yml --config config.yml
 	$(PY) -m pytest
-	$(RASA) test core --model $(MODEL) --stories tests/stories --endpoints endpoints.yml \
+	$(PY) -m bot.rasa_cli test core --model $(MODEL) --stories tests/stories --endpoints endpoints.yml \
 		--fail-on-prediction-errors --out var/results/core
 	$(PY) -m bot.dev.nlu_eval check --model $(MODEL)
 

@@ -4,11 +4,10 @@ It runs ``rasa run`` with the options that follow from the settings, built here 
 on the command line: Rasa's API token (``RASA_API_TOKEN`` or the generated one in
 ``STATE_DIR/api-token``) is given to Rasa inside the process, so it never appears in a process
 list (``ps``) or a log. Log records are masked (``bot.logs``): no personal data in Rasa's logs.
-Rasa's corrections (``bot.rasa_patches``) are applied before it starts.
+Rasa's corrections (``bot.rasa_patches``) are checked and applied before it starts
+(``bot.rasa_cli``); a Rasa they were not written for stops it with a message naming them.
 """
 from __future__ import annotations
-
-import sys
 
 from bot import logs, settings
 
@@ -42,19 +41,9 @@ def main() -> None:
         raise SystemExit("rasa server: no RASA_API_TOKEN and no generated one: start it with "
                          "`python -m bot.cli run`")
     logs.mask_every_record()
-    from rasa.__main__ import main as rasa_main
+    from bot import rasa_cli
 
-    from bot import rasa_patches
-
-    rasa_patches.apply()
-    if settings.get("LOG_FORMAT") == "json":
-        import rasa.utils.io
-
-        # Rasa installs coloredlogs on standard error after reading --logging-config-file,
-        # which would replace the JSON handler with coloured text
-        rasa.utils.io.configure_colored_logging = lambda _level: None
-    sys.argv = ["rasa", *arguments()]  # inside this process only: /proc/<pid>/cmdline keeps ours
-    rasa_main()
+    rasa_cli.run(arguments())
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import json
 import math
 import os
 import random
@@ -13,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+import pytest
 import yaml
 from aiohttp import web
 
@@ -207,8 +209,9 @@ def test_the_memory_sampler_keeps_peaks_by_process():
     assert label == bench._label(os.getpid()) and peak > 0 and sampler.totals["me"] >= peak
 
 
-def _side(name: str, rate: float, errors: int = 0, latency: float = 0.1) -> bench.Side:
-    side = bench.Side(name, startup_s=20.0, training={"seconds": 100.0})
+def _measured(side: bench.Side, rate: float, errors: int = 0, latency: float = 0.1) -> bench.Side:
+    """``side`` as if measured: three runs (1, 10, 10) of ``rate`` messages/s."""
+    side.startup_s, side.training = 20.0, {"seconds": 100.0}
     for c in (1, 10, 10):
         stats = load.Stats(latencies=[latency] * 10, elapsed=10 / rate)
         stats.started["booking"], stats.finished["booking"], stats.references = 2, 2, 2
@@ -217,20 +220,38 @@ def _side(name: str, rate: float, errors: int = 0, latency: float = 0.1) -> benc
     return side
 
 
-def test_the_report_gives_ratios_and_targets():
+def _side(name: str, rate: float, errors: int = 0, latency: float = 0.1) -> bench.Side:
+    return _measured(bench.Side(name), rate, errors, latency)
+
+
+PEAKS = {"project": {"bot.rasa_server": 900 * bench.MB, "actions.server": 300 * bench.MB},
+         "project on stock Rasa": {"bot.rasa_server": 1100 * bench.MB, "actions.server": 300 * bench.MB},
+         "Rasa default": {"rasa run": 1000 * bench.MB}}
+TOTALS = {"project": 1200 * bench.MB, "project on stock Rasa": 1500 * bench.MB, "Rasa default": 1000 * bench.MB}
+HEADER = "| figure | project | project on stock Rasa | Rasa default | project / default | stock / default |"
+
+
+def test_the_report_gives_both_ratios_to_the_default_and_the_targets():
     project, base = _side("project", 10.0, latency=0.3), _side("Rasa default", 1.0, errors=1)
-    peaks = {"project": {"bot.rasa_server": 900 * bench.MB, "actions.server": 300 * bench.MB},
-             "Rasa default": {"rasa run": 1000 * bench.MB}}
-    totals = {"project": 1200 * bench.MB, "Rasa default": 1000 * bench.MB}
-    table = bench.rows(project, base, peaks, totals)
-    figures = {row[0]: row for row in table}
-    assert figures["10 conversations (both runs): messages/s"][1:] == ("10.0", "1.0", "10.00")
-    assert figures["peak RSS: bot.rasa_server"][3] == "0.90"
-    goals = bench.targets(project, base, peaks)
-    assert [g["pass"] for g in goals] == [True, False, True, True, True]  # p95 300 ms
+    stock = _side("project on stock Rasa", 4.0, latency=0.5)
+    stock.startup_s = 40.0
+    table = bench.rows(project, stock, base, PEAKS, TOTALS)
+    figures = {row[0]: row[1:] for row in table}
+    assert all(len(row) == len(bench.COLUMNS) for row in table)
+    assert figures["10 conversations (both runs): messages/s"] == ("10.0", "4.0", "1.0", "10.00", "4.00")
+    assert figures["10 conversations (both runs): p95"] == ("300 ms", "500 ms", "100 ms", "3.00", "5.00")
+    assert figures["1 conversation: errors / wrong answers"] == ("0 / 0", "0 / 0", "1 / 0", "–", "–")
+    assert figures["peak RSS: bot.rasa_server"] == ("900 MB", "1,100 MB", "1,000 MB (rasa run)", "0.90", "1.10")
+    assert figures["peak RSS: actions.server"] == ("300 MB", "300 MB", "", "–", "–")
+    assert figures["peak RSS: all processes"] == ("1,200 MB", "1,500 MB", "1,000 MB", "1.20", "1.50")
+    assert figures["start-up to the first answer"] == ("20.0 s", "40.0 s", "20.0 s", "1.00", "2.00")
+    goals = bench.targets(project, base, PEAKS)
+    assert [g["pass"] for g in goals] == [True, False, True, True, True]  # p95 300 ms; the stock side is no target
     text = bench.markdown(table, goals)
-    assert "| 10 conversations (both runs): messages/s | 10.0 | 1.0 | 10.00 |" in text and "**FAIL**" in text
-    assert "| 1 conversation: bookings with a reference | 2 of 2 (2 started) | 2 of 2 (2 started) | – |" in text
+    assert text.startswith(HEADER + "\n|---|---|---|---|---|---|\n")
+    assert "| 10 conversations (both runs): messages/s | 10.0 | 4.0 | 1.0 | 10.00 | 4.00 |" in text
+    assert "| 1 conversation: bookings with a reference | 2 of 2 (2 started) | 2 of 2 (2 started) | " \
+           "2 of 2 (2 started) | – | – |" in text and "**FAIL**" in text
     project.runs[-1][1].steps["booking: confirm"] = [0.5, 0.7]
     assert bench.slowest(project).startswith("project @10, slowest steps (p95): booking: confirm 690 ms")
     base.runs[0][1].wrong["booking: confirm"] = 2
@@ -238,11 +259,52 @@ def test_the_report_gives_ratios_and_targets():
     assert "2 × booking: confirm: > ja / Hvad mener du?" in bench.wrong_report(base)
 
 
-def test_the_report_without_a_baseline():
+def test_the_report_without_a_baseline_or_stock_rasa():
     project = _side("project", 10.0)
     goals = bench.targets(project, None, {"project": {"bot.rasa_server": 100 * bench.MB}})
     assert goals[0]["pass"] is None
-    assert "not measured" in bench.markdown(bench.rows(project, None, {}, {}), goals)
+    table = bench.rows(project, None, None, {}, {})
+    assert ("10 conversations (both runs): messages/s", "10.0", "–", "–", "–", "–") in table
+    assert "not measured" in bench.markdown(table, goals)
+
+
+@pytest.mark.parametrize("options, stock_measured", [([], True), (["--skip-stock"], False),
+                                                      (["--production"], False)])
+def test_the_bench_measures_the_project_on_stock_rasa_unless_told_not_to(
+        options: list[str], stock_measured: bool, tmp_path: Path, monkeypatch, capsys):
+    started = {}
+
+    def measure(args, sampler, folder, project, stock, base) -> None:  # the sides as if measured
+        started.update(project=project, stock=stock, base=base)
+        for side, rate in ((project, 10.0), (stock, 4.0), (base, 1.0)):
+            if side:
+                _measured(side, rate)
+        sampler.peaks.update(PEAKS)
+        sampler.totals.update(TOTALS)
+
+    monkeypatch.setattr(bench, "measure", measure)
+    monkeypatch.setenv("RASA_CORRECTIONS", "all")
+    out = tmp_path / "results.json"
+    bench.main(["--quick", "--out", str(out), *options])
+    stock, results, shown = started["stock"], json.loads(out.read_text()), capsys.readouterr().out
+    assert started["project"].settings == {"RASA_CORRECTIONS": "all"} and started["base"] is not None
+    assert HEADER in shown
+    row = {r["figure"]: r for r in results["table"]}["10 conversations (both runs): messages/s"]
+    if stock_measured:
+        assert stock.name == "project on stock Rasa" and stock.settings == {"RASA_CORRECTIONS": "none"}
+        assert "| 10 conversations (both runs): messages/s | 10.0 | 4.0 | 1.0 | 10.00 | 4.00 |" in shown
+        assert row == {"figure": "10 conversations (both runs): messages/s", "project": "10.0",
+                       "project on stock Rasa": "4.0", "Rasa default": "1.0", "project / default": "10.00",
+                       "stock / default": "4.00"}
+        assert results["project_on_stock_rasa"]["settings"] == {"RASA_CORRECTIONS": "none"}
+        assert [r["concurrency"] for r in results["project_on_stock_rasa"]["runs"]] == [1, 10, 10]
+        assert results["project_on_stock_rasa"]["peak_rss_total_mb"] == 1500
+        assert "project on stock Rasa @10, slowest steps" in shown
+    else:
+        assert stock is None and results["project_on_stock_rasa"] is None
+        assert "| 10 conversations (both runs): messages/s | 10.0 | – | 1.0 | 10.00 | – |" in shown
+        assert row["project on stock Rasa"] == "–" and row["stock / default"] == "–"
+        assert "project on stock Rasa" not in shown.replace(HEADER, "")
 
 
 def test_the_cache_keeps_the_newest_models(tmp_path: Path, monkeypatch):

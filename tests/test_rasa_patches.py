@@ -1,5 +1,10 @@
-"""Rasa's corrections (``bot/rasa_patches.py``): the same results as Rasa's own code, without
-its cost, and applied in the Rasa server process before Rasa starts."""
+"""Rasa's corrections (``bot/rasa_patches/``): each one against Rasa's own code (kept by the
+guard, ``guard.original``) on the same inputs; the guard that stops start-up when Rasa is not
+the code a correction was written for; ``RASA_CORRECTIONS``.
+
+Every test applies the corrections ``RASA_CORRECTIONS`` selects (the ``corrected`` fixture), so
+``RASA_CORRECTIONS=<all but N> pytest tests/test_rasa_patches.py`` shows which tests need
+correction N: each fails without it."""
 from __future__ import annotations
 
 import asyncio
@@ -12,6 +17,14 @@ from rasa.core.actions.action import RemoteAction
 from rasa.utils.endpoints import EndpointConfig
 
 from bot import rasa_patches, rasa_server
+from bot.rasa_patches import guard
+
+
+@pytest.fixture(autouse=True)
+def corrected() -> None:
+    """The selected corrections, as the Rasa server applies them (idempotent)."""
+    rasa_patches.apply()
+
 
 VALID = [
     {"events": [], "responses": []},
@@ -46,7 +59,8 @@ def _original(result) -> str | None:
 
 @pytest.mark.parametrize("result", VALID + INVALID)
 def test_the_compiled_validator_decides_as_rasas_own(result):
-    rasa_patches.apply()
+    assert RemoteAction._validate_action_result is not guard.original(
+        "rasa.core.actions.action:RemoteAction._validate_action_result")
     expected = _original(result)
     if expected is None:
         assert _action()._validate_action_result(result) is True
@@ -58,10 +72,9 @@ def test_the_compiled_validator_decides_as_rasas_own(result):
 
 
 def test_an_event_seen_valid_is_not_walked_through_the_schema_again(monkeypatch):
-    rasa_patches.apply()
     walked = []
-    validator = rasa_patches._event_validator()
-    monkeypatch.setattr(rasa_patches, "_event_validator",
+    validator = rasa_patches.actions._event_validator()
+    monkeypatch.setattr(rasa_patches.actions, "_event_validator",
                         lambda: type("Counting", (), {"is_valid": lambda self, e: (walked.append(e),
                                                                                    validator.is_valid(e))[1]})())
     event = {"event": "slot", "name": "company_name", "value": "Firma nummer 7 ApS"}
@@ -71,8 +84,7 @@ def test_an_event_seen_valid_is_not_walked_through_the_schema_again(monkeypatch)
 
 
 def test_the_schema_is_checked_once_not_for_every_answer(monkeypatch):
-    rasa_patches.apply()
-    rasa_patches._action_result_validator.cache_clear()
+    rasa_patches.actions._action_result_validator.cache_clear()
     checks = []
     original = jsonschema.validators.Draft202012Validator.check_schema
     monkeypatch.setattr(jsonschema.validators.Draft202012Validator, "check_schema",
@@ -82,16 +94,16 @@ def test_the_schema_is_checked_once_not_for_every_answer(monkeypatch):
     assert len(checks) == 1
 
 
-def test_the_rasa_server_applies_the_patches_before_rasa_starts(monkeypatch, tmp_path):
+def test_the_rasa_server_applies_the_corrections_before_rasa_starts(monkeypatch, tmp_path):
     seen = {}
     monkeypatch.setenv("STATE_DIR", str(tmp_path))
     monkeypatch.setenv("RASA_API_TOKEN", "token-for-the-test")
-    monkeypatch.setattr(RemoteAction, rasa_patches.PATCHED, False, raising=False)
-    monkeypatch.setattr(RemoteAction, "_validate_action_result", RemoteAction._validate_action_result)
+    guard.restore()
+    assert not guard.replaced(RemoteAction, "_validate_action_result")
     import rasa.__main__
 
     monkeypatch.setattr(rasa.__main__, "main", lambda: seen.update(
-        patched=getattr(RemoteAction, rasa_patches.PATCHED, False), argv=list(sys.argv)))
+        patched=guard.replaced(RemoteAction, "_validate_action_result"), argv=list(sys.argv)))
     monkeypatch.setattr(sys, "argv", ["python"])
     monkeypatch.setattr(rasa_server.logs, "mask_every_record", lambda: None)  # keep pytest's logging
     rasa_server.main()
@@ -101,7 +113,6 @@ def test_the_rasa_server_applies_the_patches_before_rasa_starts(monkeypatch, tmp
 def test_sqlite_connections_of_any_engine_commit_to_a_write_ahead_log(tmp_path):
     import sqlalchemy as sa
 
-    rasa_patches.apply()
     engine = sa.create_engine(f"sqlite:///{tmp_path / 'tracker.db'}")  # as Rasa's tracker store makes it
     with engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
@@ -115,7 +126,6 @@ def test_the_sqlite_tracker_store_keeps_its_connections_and_still_works(tmp_path
     from rasa.shared.core.events import UserUttered
     from rasa.shared.core.trackers import DialogueStateTracker
 
-    rasa_patches.apply()
     store = SQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(tmp_path / "tracker.db"))
     assert type(store.engine.pool).__name__ == "QueuePool"
     tracker = DialogueStateTracker.from_events("anne", [UserUttered("hej")])
@@ -146,7 +156,6 @@ def _run_in_processor(action: RemoteAction) -> bool:
 def test_an_action_server_that_cannot_be_reached_fails_the_message_instead_of_no_answer():
     import socket
 
-    rasa_patches.apply()
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         closed = s.getsockname()[1]  # nothing listens there
@@ -183,20 +192,27 @@ def test_a_tracker_store_that_cannot_be_read_fails_instead_of_starting_a_new_con
         async def retrieve(self, sender_id):
             raise sa.exc.OperationalError("SELECT", {}, Exception("connection refused"))
 
-    rasa_patches.apply()
     store = FailSafeTrackerStore(Down(Domain.empty()))
     with pytest.raises(sa.exc.OperationalError):
         asyncio.run(store.retrieve("anne"))  # Rasa's own returned None: a new, empty conversation
     assert create_engine_kwargs("postgresql://u@localhost/rasa")["pool_pre_ping"] is True
 
 
-def test_the_spacy_pipeline_is_loaded_once_for_both_of_rasas_graph_nodes():
+def test_the_spacy_pipeline_is_loaded_once_for_both_of_rasas_graph_nodes(monkeypatch):
+    import spacy
     from rasa.nlu.utils.spacy_utils import SpacyNLP
 
-    rasa_patches.apply()
+    loads = []
+    load = spacy.load
+    monkeypatch.setattr(spacy, "load", lambda *a, **k: (loads.append(a[0]), load(*a, **k))[1])
+    rasa_own = guard.original("rasa.nlu.utils.spacy_utils:SpacyNLP.load_model")
+    assert rasa_own("var/spacy-da").model is not rasa_own("var/spacy-da").model  # Rasa loads each time
+    loads.clear()
     first = SpacyNLP.load_model("var/spacy-da")
     second = SpacyNLP.load_model("var/spacy-da")
-    assert first is second and first.model("Hej").text == "Hej"
+    assert first is second and len(loads) <= 1
+    assert [t.lemma_ for t in first.model("virksomhederne")] == [t.lemma_ for t in rasa_own("var/spacy-da").model(
+        "virksomhederne")]
 
 
 def test_ted_computes_a_dialogue_state_once_and_gives_the_same_prediction_again(monkeypatch):
@@ -207,7 +223,6 @@ def test_ted_computes_a_dialogue_state_once_and_gives_the_same_prediction_again(
 
     from bot.dev.stack import MODEL
 
-    rasa_patches.apply()
     agent = asyncio.run(load_agent(model_path=str(MODEL)))
     inferences = []
     original = RasaModel.run_inference
@@ -230,6 +245,13 @@ def test_ted_computes_a_dialogue_state_once_and_gives_the_same_prediction_again(
     assert again["scores"] == first["scores"]
     predict(tracker("c", "greet", "hej"))  # another state: computed
     assert len(inferences) > computed
+    # the kept prediction is what Rasa's own TED computes afresh for that state
+    ted = agent.processor.graph_runner._instantiated_nodes["run_TEDPolicy2"]._component
+    rasa_own = guard.original("rasa.core.policies.ted_policy:TEDPolicy.predict_action_probabilities")
+    for sender, intent, text in (("d", "ask_grant_smv_groen", "smv grøn?"), ("e", "greet", "hejsa")):
+        kept = ted.predict_action_probabilities(tracker(sender, intent, text), agent.domain)
+        fresh = rasa_own(ted, tracker(sender + "2", intent, text), agent.domain)
+        assert kept.probabilities == fresh.probabilities and kept.events == fresh.events
 
 
 def test_action_server_calls_keep_one_connection_and_survive_a_restart_of_the_server():
@@ -239,7 +261,6 @@ def test_action_server_calls_keep_one_connection_and_survive_a_restart_of_the_se
 
     from aiohttp import web
 
-    rasa_patches.apply()
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -293,8 +314,8 @@ def test_event_classes_are_found_as_rasa_finds_them():
     from rasa.shared.core.events import Event
     from rasa.shared.utils.common import all_subclasses
 
-    rasa_patches.apply()
-    original = getattr(Event.resolve_by_type, rasa_patches.WRAPPED)
+    original = guard.original("rasa.shared.core.events:Event.resolve_by_type")
+    assert Event.resolve_by_type is not original
     names = {cls.type_name for cls in all_subclasses(Event)}
     assert len(names) > 20
     for name in names:
@@ -338,10 +359,14 @@ def test_a_model_loaded_without_its_training_step_predicts_exactly_as_rasas_load
             return out
         return asyncio.run(run())
 
-    rasa_patches.apply()
+    steps = []
+    fit = RasaModel.fit
+    monkeypatch.setattr(RasaModel, "fit", lambda self, *a, **k: (steps.append(1), fit(self, *a, **k))[1])
     lean = predictions()
-    monkeypatch.setattr(RasaModel, "load", classmethod(getattr(RasaModel.load, rasa_patches.WRAPPED)))
+    assert steps == [], "the model was trained a step to load it"
+    monkeypatch.setattr(RasaModel, "load", classmethod(guard.original("rasa.utils.tensorflow.models:RasaModel.load")))
     assert lean == predictions()
+    assert steps, "Rasa's own load trains one step (what the correction leaves out)"
 
 
 @pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
@@ -357,7 +382,6 @@ def test_the_sql_tracker_store_reads_and_writes_what_rasas_own_queries_do(kind, 
 
     from tests.conftest import database
 
-    rasa_patches.apply()
     with database(kind, tmp_path) as url:
         parsed = sa.engine.make_url(url)
         store = SQLTrackerStore(Domain.empty(), host=url) if kind == "sqlite" else SQLTrackerStore(
@@ -404,9 +428,8 @@ def test_the_graph_for_given_targets_is_worked_out_once_and_as_rasa_does():
         return SchemaNode(needs={f"i{n}": need for n, need in enumerate(needs)}, uses=CharNgramEnsembleClassifier,
                           constructor_name="create", fn="process", config={})
 
-    rasa_patches.apply()
     schema = GraphSchema({"a": node(), "b": node("a"), "c": node("a", "b"), "d": node("c"), "e": node("a")})
-    original = getattr(GraphSchema.minimal_graph_schema, rasa_patches.WRAPPED)
+    original = guard.original("rasa.engine.graph:GraphSchema.minimal_graph_schema")
     first = schema.minimal_graph_schema(["d"])
     assert set(first.nodes) == set(original(schema, ["d"]).nodes) == {"a", "b", "c", "d"}
     assert schema.minimal_graph_schema(["d"]) is first
@@ -419,13 +442,19 @@ def test_a_slot_is_copied_as_copy_copy_would():
 
     from rasa.shared.core.slots import CategoricalSlot, TextSlot
 
-    rasa_patches.apply()
+    generic = []
     for slot in (TextSlot("company", mappings=[{"type": "from_text"}], initial_value="Firma"),
                  CategoricalSlot("language", mappings=[], values=["da", "en"], initial_value="da")):
-        twin = copy.copy(slot)
+        reduce_ex = type(slot).__reduce_ex__
+        type(slot).__reduce_ex__ = lambda self, protocol, _r=reduce_ex: (generic.append(1), _r(self, protocol))[1]
+        try:
+            twin = copy.copy(slot)
+        finally:
+            del type(slot).__reduce_ex__
         assert type(twin) is type(slot) and twin is not slot and vars(twin) == vars(slot)
         twin.value = "other"
         assert slot.value in ("Firma", "da")
+    assert generic == [], "copy.copy went through __reduce_ex__ (Rasa's way)"
 
 
 def test_the_graph_is_evaluated_as_dask_evaluates_it():
@@ -433,7 +462,9 @@ def test_the_graph_is_evaluated_as_dask_evaluates_it():
     other tasks, an input given as a value, a name not in the graph passed as it is), each
     task run once."""
     import dask
+    from rasa.engine.runner.dask import DaskGraphRunner
 
+    assert DaskGraphRunner.run is not guard.original("rasa.engine.runner.dask:DaskGraphRunner.run")
     calls: list[str] = []
 
     def node(name: str):
@@ -456,6 +487,51 @@ def test_the_graph_is_evaluated_as_dask_evaluates_it():
     assert sorted(calls) == ["features", "intent", "policy", "tokens"]  # each once
 
 
+def test_the_rasa_graph_runner_gives_what_dask_gives_on_the_real_model(monkeypatch):
+    """Correction 15 on the model's own graphs: the NLU of messages and a policy prediction by
+    the corrected ``DaskGraphRunner.run`` (which never calls ``dask.get``) are what Rasa's own
+    ``run`` (with ``dask.get``) gives for the same inputs."""
+    import dask
+    from rasa.core.agent import load_agent
+    from rasa.engine.constants import PLACEHOLDER_MESSAGE, PLACEHOLDER_TRACKER
+    from rasa.engine.runner.dask import DaskGraphRunner
+    from rasa.shared.core.events import ActionExecuted, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from bot.dev.stack import MODEL
+
+    agent = asyncio.run(load_agent(model_path=str(MODEL)))
+    processor = agent.processor
+    runner = processor.graph_runner
+    rasa_own = guard.original("rasa.engine.runner.dask:DaskGraphRunner.run")
+    assert DaskGraphRunner.run is not rasa_own
+
+    def runs(run) -> list:
+        from rasa.core.channels.channel import UserMessage
+
+        out = []
+        for i, text in enumerate(("hvad er smv grøn", "jeg vil booke et besøg", "hej", "tak for hjælpen")):
+            tracker = DialogueStateTracker.from_events(f"g{i}", [ActionExecuted("action_listen")],
+                                                       slots=agent.domain.slots)
+            nlu = run(runner, inputs={PLACEHOLDER_MESSAGE: [UserMessage(text)], PLACEHOLDER_TRACKER: tracker},
+                      targets=[processor.model_metadata.nlu_target])
+            parsed = nlu[processor.model_metadata.nlu_target][0]
+            ranking = [(r["name"], round(r["confidence"], 6)) for r in parsed.get("intent_ranking")]
+            tracker.update(UserUttered(text, parsed.get("intent"), parsed.get("entities")))
+            target = processor.model_metadata.core_target
+            prediction = run(runner, inputs={PLACEHOLDER_TRACKER: tracker}, targets=[target])[target]
+            out.append((ranking, [round(p, 6) for p in prediction.probabilities], prediction.policy_name))
+        return out
+
+    def no_dask(*_: Any, **__: Any) -> Any:
+        raise AssertionError("dask.get was called")
+
+    monkeypatch.setattr(dask, "get", no_dask)
+    corrected = runs(DaskGraphRunner.run)
+    monkeypatch.undo()
+    assert corrected == runs(rasa_own)
+
+
 def test_past_states_are_computed_once_per_turn_and_each_caller_gets_its_own_copy(monkeypatch):
     """Patch 16: the same states as Rasa's replay, for each turn of a conversation and each set
     of arguments; computed again after an event; a caller changing its states changes nothing
@@ -466,9 +542,8 @@ def test_past_states_are_computed_once_per_turn_and_each_caller_gets_its_own_cop
 
     from bot.settings import ROOT
 
-    rasa_patches.apply()
     domain = Domain.load(str(ROOT / "domain.yml"))
-    original = getattr(DialogueStateTracker.past_states, rasa_patches.WRAPPED)
+    original = guard.original("rasa.shared.core.trackers:DialogueStateTracker.past_states")
     replays = []
     replay = Domain.states_for_tracker_history
     monkeypatch.setattr(Domain, "states_for_tracker_history",
@@ -499,7 +574,6 @@ def test_the_loaded_model_is_frozen_out_of_full_collections_once_the_server_has_
 
     from rasa.core import run
 
-    rasa_patches.apply()
     app = run.configure_app(port=0)
     # Sanic 21.12 keeps server listeners as signals ("server.init.after")
     listeners = [route.handler.keywords.get("listener") for route in app.signal_router.routes
@@ -510,3 +584,96 @@ def test_the_loaded_model_is_frozen_out_of_full_collections_once_the_server_has_
         assert gc.get_freeze_count() > 10_000
     finally:
         gc.unfreeze()
+
+
+
+# ---- the guard -----------------------------------------------------------------------------
+
+
+def test_every_correction_was_written_for_the_installed_rasa():
+    """Each target's source is the one its hash was taken of (Rasa 3.6.21). After an upgrade this
+    fails, naming each correction to read again against the new code."""
+    found = {c.label: guard.problems(c) for c in rasa_patches.CORRECTIONS.values()}
+    assert {label: p for label, p in found.items() if p} == {}
+    assert sorted(rasa_patches.CORRECTIONS) == list(range(1, 19))
+
+
+def test_a_changed_renamed_or_other_rasa_is_a_mismatch_naming_the_correction():
+    import dataclasses
+
+    correction = rasa_patches.CORRECTIONS[12]
+    changed = dataclasses.replace(correction, targets=(guard.Target(correction.targets[0].path, "0" * 16),))
+    renamed = dataclasses.replace(correction, targets=(
+        guard.Target("rasa.engine.graph:GraphSchema.minimal_schema_renamed", correction.targets[0].sha256),))
+    assert "has changed" in guard.problems(changed)[0]
+    assert "not found" in guard.problems(renamed)[0]
+    assert "this is Rasa 3.6.22" in guard.problems(correction, rasa_version="3.6.22")[0]
+    with pytest.raises(guard.CorrectionMismatch, match=r"correction 12 \(the graph to run worked out once\)"):
+        rasa_patches.apply([changed])
+
+
+def test_a_changed_original_stops_the_rasa_server_before_rasa_starts(tmp_path):
+    """A test edits correction 15's recorded hash, as an upgraded Rasa would change the source:
+    ``python -m bot.rasa_server`` stops with exit code 2 and a message naming the correction,
+    before Rasa (or the model) is loaded, and nothing is replaced."""
+    import os
+    import subprocess
+
+    from bot.settings import ROOT
+
+    script = (
+        "import dataclasses, sys\n"
+        "from bot import rasa_patches, rasa_server\n"
+        "from bot.rasa_patches import guard\n"
+        "c = rasa_patches.CORRECTIONS[15]\n"
+        "rasa_patches.CORRECTIONS[15] = dataclasses.replace(c, targets=(guard.Target(c.targets[0].path, 'f' * 16),"
+        " *c.targets[1:]))\n"
+        "try:\n"
+        "    rasa_server.main()\n"
+        "finally:\n"
+        "    from rasa.engine.runner.dask import DaskGraphRunner\n"
+        "    print('replaced' if guard.replaced(DaskGraphRunner, 'run') else 'untouched', file=sys.stderr)\n"
+    )
+    env = {**os.environ, "STATE_DIR": str(tmp_path), "RASA_API_TOKEN": "token-for-the-test",
+           "RASA_CORRECTIONS": "all"}
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert "correction 15 (the graph run without dask's scheduler)" in done.stderr
+    assert "rasa.engine.runner.dask:DaskGraphRunner.run has changed" in done.stderr
+    assert done.stderr.rstrip().endswith("untouched")
+
+
+def test_rasa_corrections_none_runs_rasas_own_code_but_keeps_the_behaviour_corrections(monkeypatch):
+    from rasa.core.processor import MessageProcessor
+    from rasa.core.tracker_store import FailSafeTrackerStore
+    from rasa.engine.runner.dask import DaskGraphRunner
+
+    try:
+        guard.restore()
+        monkeypatch.setenv("RASA_CORRECTIONS", "none")
+        applied = rasa_patches.apply()
+        assert {c.number for c in applied} == {4, 5, 6, 18}
+        assert RemoteAction._validate_action_result is guard.original(
+            "rasa.core.actions.action:RemoteAction._validate_action_result")
+        assert DaskGraphRunner.run is guard.original("rasa.engine.runner.dask:DaskGraphRunner.run")
+        assert guard.replaced(MessageProcessor, "_run_action") and guard.replaced(FailSafeTrackerStore, "retrieve")
+        monkeypatch.setenv("RASA_CORRECTIONS", "1,15")
+        assert {c.number for c in rasa_patches.selected()} == {1, 4, 5, 6, 15, 18}
+    finally:
+        guard.restore()
+        monkeypatch.undo()
+        rasa_patches.apply()
+    assert guard.replaced(DaskGraphRunner, "run") == (15 in {c.number for c in rasa_patches.selected()})
+
+
+@pytest.mark.parametrize("value, numbers", [("all", None), ("", None), ("none", set()), ("1, 8,15", {1, 8, 15})])
+def test_the_setting_names_the_speed_corrections(value, numbers):
+    assert rasa_patches.parse(value) == numbers
+
+
+@pytest.mark.parametrize("value", ["99", "1,x", "some", "-1"])
+def test_a_setting_naming_no_correction_is_refused(value):
+    with pytest.raises(ValueError):
+        rasa_patches.parse(value)
+

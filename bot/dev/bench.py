@@ -1,5 +1,6 @@
 """``make bench``: the assistant against Rasa's default configuration, in the same run, on the
-same machine, under the same load.
+same machine, under the same load — and the assistant on Rasa's own code, to tell what the
+configuration gives from what the corrections of Rasa's code give.
 
 Why: the figures of one run depend on the machine and on what else runs on it (2 shared
 cores), so every figure is printed as a ratio to a baseline measured in the same run. The
@@ -9,31 +10,44 @@ same data and domain and calling the same action server (``bot/dev/baseline.py``
 whatever the project pins, patches or configures (its NLU pipeline, channels with their
 checks and limits, SQL tracker store, log masking …) counts, for better or worse.
 
+The three sides:
+
+- **project**: the assistant as ``make run`` starts it (``bot.dev.stack.BotStack``) with the
+  project's model and the corrections of Rasa's code the settings select (all by default);
+- **project on stock Rasa**: a second, separate assistant with the same model and
+  ``RASA_CORRECTIONS=none``: Rasa's own code, but for the behaviour corrections (4, 5, 6, 18).
+  Project against it: what the speed corrections give; it against the default: what the
+  configuration gives. ``--skip-stock`` leaves it out, and so does ``--production``;
+- **Rasa default**: the baseline above (``--skip-baseline`` leaves it out).
+
 What is measured:
 
 - **load** (``bot/dev/load.py``): multi-turn conversations on the REST channel — Danish
   questions, English questions, a clarification, a whole booking of a company visit — with
-  1, 10 and 50 concurrent conversations. Project and baseline take turns (project@1,
-  baseline@1, project@10, …, then the 10 pair again), one of them under load at a time, both
+  1, 10 and 50 concurrent conversations. The sides take turns (project@1, stock@1,
+  baseline@1, project@10, …, then the 10 runs again), one of them under load at a time, each
   started once; each is warmed up first with one conversation of each kind (not counted).
   Per run: p50/p95/p99 latency per message, messages/s, errors (HTTP errors, timeouts,
   empty replies), wrong answers (a reply without what the step expects, a booking without a
   reference) and bookings that ended with a reference.
 - **memory**: the peak resident set size of every process of each side, from /proc every
-  0.5 s for the whole run (start-up included). The action server is the project's and serves
-  both; it is counted on the project's side.
-- **start-up**: from starting the processes until the first answer to "Hej" (the project:
-  ``python -m bot.cli run`` with all its processes; the baseline: ``rasa run``).
-- **training**: ``rasa train`` from an empty Rasa cache, for each side, timed when the model
-  is trained; both models are kept in ``var/bench/models/`` by a hash of their inputs, and a
-  cached model's training time is the one measured when it was trained. ``--quick`` serves
+  0.5 s for the whole run (start-up included). Each assistant has its own action server; the
+  baseline calls the project's, which is counted on the project's side.
+- **start-up**: from starting the processes until the first answer to "Hej" (each assistant:
+  ``python -m bot.cli run`` with all its processes, one after the other; the baseline: ``rasa run``).
+- **training**: ``rasa train`` from an empty Rasa cache, for the project's model (which the
+  project on stock Rasa serves too) and the default's, timed when the model is trained; both
+  models are kept in ``var/bench/models/`` by a hash of their inputs, and a cached model's
+  training time is the one measured when it was trained. ``--quick`` serves
   ``models/koege.tar.gz`` unless the project's model is in that cache.
 
 The targets of issue #15, with pass/fail: ≥ 5× the default's messages/s at 10 concurrent
 conversations; p95 ≤ 200 ms at 10; no errors and no wrong answers in any project run (a
 booking without a reference is an error there); every project process ≤ 1.2 GB peak RSS;
-start-up ≤ 30 s. The 10-conversation figures pool both 10 runs. Results: ``var/bench/results.json``
-and a markdown table on stdout for the README. Exit code 1 when a target is missed.
+start-up ≤ 30 s (the project's figures). The 10-conversation figures pool both 10 runs. Results:
+``var/bench/results.json`` and a markdown table on stdout for the README: every figure of the three
+sides and the ratios of the project and of the project on stock Rasa to the default. Exit code 1
+when a target is missed.
 """
 from __future__ import annotations
 
@@ -48,6 +62,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -57,6 +72,7 @@ import requests
 from bot.dev import baseline, load
 from bot.dev.stack import MODEL, BotStack, free_port
 from bot.settings import ROOT
+from bot.settings import get as setting
 
 RESULTS = baseline.BENCH_DIR / "results.json"
 SAMPLE_EVERY = 0.5  # seconds between memory samples
@@ -66,6 +82,8 @@ TARGET_SPEEDUP = 5.0
 TARGET_P95_MS = 200.0
 TARGET_RSS_MB = 1200.0
 TARGET_STARTUP_S = 30.0
+STOCK = {"RASA_CORRECTIONS": "none"}  # the project on stock Rasa: Rasa's own code
+COLUMNS = ("figure", "project", "project on stock Rasa", "Rasa default", "project / default", "stock / default")
 
 
 # --- memory ------------------------------------------------------------------------------------
@@ -165,9 +183,10 @@ def first_answer(url: str, started: float, alive: Any = lambda: True, timeout: f
 
 @dataclass
 class Side:
-    """One of the two assistants under test and what was measured of it."""
+    """One of the assistants under test and what was measured of it."""
 
     name: str
+    settings: dict[str, str] = field(default_factory=dict)  # for the assistant's processes (BotStack)
     url: str = ""
     startup_s: float = math.nan
     training: dict[str, Any] = field(default_factory=dict)
@@ -176,6 +195,19 @@ class Side:
     def at(self, concurrency: int) -> load.Stats:
         """Every run at ``concurrency`` pooled."""
         return load.merge([s for c, s in self.runs if c == concurrency])
+
+
+#: project, project on stock Rasa, Rasa default (None: not measured)
+Sides = tuple[Side, Side | None, Side | None]
+
+
+def sides(args: argparse.Namespace) -> Sides:
+    """The sides the options select: the project always (with the corrections the settings
+    select); the project on stock Rasa unless ``--skip-stock`` or ``--production``; Rasa's
+    default unless ``--skip-baseline``."""
+    project = Side("project", {"RASA_CORRECTIONS": setting("RASA_CORRECTIONS")})
+    stock = None if args.skip_stock or args.production else Side("project on stock Rasa", dict(STOCK))
+    return project, stock, None if args.skip_baseline else Side("Rasa default")
 
 
 # --- the run -----------------------------------------------------------------------------------
@@ -190,8 +222,9 @@ def project_model(quick: bool) -> tuple[Path, dict[str, Any]]:
     return baseline.train_cached(job)
 
 
-def measure(args: argparse.Namespace, sampler: MemorySampler, folder: Path) -> tuple[Side, Side | None]:
-    project, base = Side("project"), None if args.skip_baseline else Side("Rasa default")
+def measure(args: argparse.Namespace, sampler: MemorySampler, folder: Path, project: Side,
+            stock: Side | None, base: Side | None) -> None:
+    """Start the sides and measure them; what is measured goes into them."""
     if base is not None:  # trained before anything runs: the training time is the machine's alone
         rasa = baseline.ensure_venv()
         base_model, base.training = baseline.train_cached(baseline.baseline_training(rasa))
@@ -199,30 +232,14 @@ def measure(args: argparse.Namespace, sampler: MemorySampler, folder: Path) -> t
     print(f"project model: {model}", flush=True)
     with contextlib.ExitStack() as stack:
         if args.production:
-            return _measure_production(args, sampler, folder, project, base, base_model if base else None, stack)
-        bot = BotStack(folder / "project", RASA_MODEL=str(model))
-        project.url = f"http://127.0.0.1:{bot.rasa_port}"
-        done, result = threading.Event(), {}
-        stack.callback(done.set)  # the poller stops with the stack, also after a failed start
-
-        def poll() -> None:
-            while bot.process is None and not done.wait(0.05):
-                pass
-            if bot.process is not None:  # memory from the start on
-                sampler.watch(project.name, bot.process.pid)
-            with contextlib.suppress(RuntimeError):
-                result["s"] = first_answer(project.url, started, stop=done,
-                                           alive=lambda: bot.process is None or bot.process.poll() is None)
-
-        started = time.perf_counter()
-        poller = threading.Thread(target=poll, daemon=True)
-        poller.start()
-        stack.enter_context(bot)  # returns when every process answers its health check
-        poller.join(timeout=60)
-        done.set()
-        project.startup_s = result.get("s", math.nan)
-        print(f"project: first answer after {project.startup_s:.1f} s", flush=True)
-        sides = [project]
+            _measure_production(args, sampler, folder, project, base, base_model if base else None, stack)
+            return
+        bot = start_stack(project, model, folder / "project", sampler, stack)
+        running = [project]
+        if stock is not None:
+            stock.training = project.training  # the same model
+            start_stack(stock, model, folder / "stock", sampler, stack)
+            running.append(stock)
         if base is not None:
             token = (bot.var / "action-token").read_text().strip()
             server = stack.enter_context(baseline.BaselineServer(
@@ -234,9 +251,38 @@ def measure(args: argparse.Namespace, sampler: MemorySampler, folder: Path) -> t
             except RuntimeError as err:
                 raise RuntimeError(f"Rasa default: {err} (log {server.log}):\n{server.log_tail()}") from None
             print(f"Rasa default: first answer after {base.startup_s:.1f} s", flush=True)
-            sides.append(base)
-        _alternate(args, sides)
-    return project, base
+            running.append(base)
+        _alternate(args, running)
+
+
+def start_stack(side: Side, model: Path, folder: Path, sampler: MemorySampler,
+                stack: contextlib.ExitStack) -> BotStack:
+    """Start the assistant (``python -m bot.cli run``, ``side.settings``) serving ``model``, until
+    ``stack`` closes: its memory sampled from the start on, ``side.startup_s`` until the first answer."""
+    folder.mkdir(parents=True, exist_ok=True)
+    bot = BotStack(folder, RASA_MODEL=str(model), **side.settings)
+    side.url = f"http://127.0.0.1:{bot.rasa_port}"
+    done, result = threading.Event(), {}
+    stack.callback(done.set)  # the poller stops with the stack, also after a failed start
+
+    def poll() -> None:
+        while bot.process is None and not done.wait(0.05):
+            pass
+        if bot.process is not None:  # memory from the start on
+            sampler.watch(side.name, bot.process.pid)
+        with contextlib.suppress(RuntimeError):
+            result["s"] = first_answer(side.url, started, stop=done,
+                                       alive=lambda: bot.process is None or bot.process.poll() is None)
+
+    started = time.perf_counter()
+    poller = threading.Thread(target=poll, daemon=True)
+    poller.start()
+    stack.enter_context(bot)  # returns when every process answers its health check
+    poller.join(timeout=60)
+    done.set()
+    side.startup_s = result.get("s", math.nan)
+    print(f"{side.name}: first answer after {side.startup_s:.1f} s", flush=True)
+    return bot
 
 
 def _alternate(args: argparse.Namespace, sides: list[Side]) -> None:
@@ -249,14 +295,14 @@ def _alternate(args: argparse.Namespace, sides: list[Side]) -> None:
             stats = load.run_load(side.url, concurrency, timeout=args.timeout, **budget)
             side.runs.append((concurrency, stats))
             s = stats.summary()
-            print(f"{side.name:>12s} @{concurrency:<3d} {s['messages_per_s']:7.2f} msg/s  "
+            print(f"{side.name:>21s} @{concurrency:<3d} {s['messages_per_s']:7.2f} msg/s  "
                   f"p50 {s['p50_ms']} ms  p95 {s['p95_ms']} ms  errors {s['errors']}  "
                   f"wrong {s['wrong_answers']}", flush=True)
 
 
 def _measure_production(args: argparse.Namespace, sampler: MemorySampler, folder: Path, project: Side,
                         base: Side | None, base_model: Path | None,
-                        stack: contextlib.ExitStack) -> tuple[Side, Side | None]:
+                        stack: contextlib.ExitStack) -> None:
     """``--production``: the project as the production configuration runs it on this machine
     (``bot.dev.cluster``: two Rasa servers and two action servers behind nginx, PostgreSQL and
     Redis), the baseline calling the same action servers through nginx."""
@@ -288,7 +334,6 @@ def _measure_production(args: argparse.Namespace, sampler: MemorySampler, folder
     sampler.peaks[project.name] = {name: max(sampler.peaks.get(key, {}).values(), default=0)
                                    for name, key in watched.items()}
     sampler.totals[project.name] = sum(sampler.totals.get(key, 0) for key in watched.values())
-    return project, base
 
 
 def plan(levels: list[int], quick: bool) -> list[int]:
@@ -343,34 +388,53 @@ def _level_name(c: int, runs: list[int]) -> str:
     return f"{c} conversation{'s' if c > 1 else ''}" + (" (both runs)" if runs.count(c) > 1 else "")
 
 
-def rows(project: Side, base: Side | None, peaks: dict[str, dict[str, int]],
-         totals: dict[str, int]) -> list[tuple[str, Any, Any, str]]:
-    """(figure, project, default, ratio) rows of the report."""
+Row = tuple[str, str, str, str, str, str]  # COLUMNS
+
+
+def _row(figure: str, shown: Sequence[str], values: Sequence[float | None] = (None, None, None)) -> Row:
+    """The figure, as each side shows it, and the ratios of the project and of the project on
+    stock Rasa to the default (from ``values``, the sides' numbers)."""
+    (project, stock, default), (p, s, d) = values, shown
+    return figure, p, s, d, ratio(project, default), ratio(stock, default)
+
+
+def _figure(figure: str, values: Sequence[float | None], unit: str = "") -> Row:
+    return _row(figure, [_fmt(v, unit) for v in values], values)
+
+
+def _mb(value: float | None) -> float | None:
+    return None if value is None else value / MB
+
+
+def rows(project: Side, stock: Side | None, base: Side | None, peaks: dict[str, dict[str, int]],
+         totals: dict[str, int]) -> list[Row]:
+    """The rows of the report (:data:`COLUMNS`); a side not measured shows "–"."""
+
+    def each(get: Callable[[Side], Any]) -> list[Any]:
+        return [get(side) if side else None for side in (project, stock, base)]
+
     out = []
     levels = [c for c, _ in project.runs]
     for c in dict.fromkeys(levels):
-        p, b = project.at(c).summary(), base.at(c).summary() if base else {}
+        summaries = each(lambda side, c=c: side.at(c).summary())
         name = _level_name(c, levels)
         for key, label, unit in (("messages_per_s", "messages/s", ""), ("p50_ms", "p50", " ms"),
                                  ("p95_ms", "p95", " ms"), ("p99_ms", "p99", " ms")):
-            out.append((f"{name}: {label}", _fmt(p[key], unit), _fmt(b.get(key), unit), ratio(p[key], b.get(key))))
-        out.append((f"{name}: errors / wrong answers", f"{p['errors']} / {p['wrong_answers']}",
-                    f"{b['errors']} / {b['wrong_answers']}" if b else "–", "–"))
-        out.append((f"{name}: bookings with a reference", _bookings(p), _bookings(b) if b else "–", "–"))
-    base_peaks = peaks.get(base.name, {}) if base else {}
-    base_rasa = max(base_peaks.values(), default=None)
+            out.append(_figure(f"{name}: {label}", [s[key] if s else None for s in summaries], unit))
+        out.append(_row(f"{name}: errors / wrong answers",
+                        [f"{s['errors']} / {s['wrong_answers']}" if s else "–" for s in summaries]))
+        out.append(_row(f"{name}: bookings with a reference", [_bookings(s) if s else "–" for s in summaries]))
+    stock_peaks = peaks.get(stock.name, {}) if stock else {}
+    base_rasa = max(peaks.get(base.name, {}).values(), default=None) if base else None
     for label, rss in sorted(peaks.get(project.name, {}).items(), key=lambda kv: -kv[1]):
-        is_rasa = label == "bot.rasa_server"
-        out.append((f"peak RSS: {label}", _fmt(rss / MB, " MB"),
-                    _fmt(base_rasa / MB, " MB (rasa run)") if is_rasa and base_rasa else "",
-                    ratio(rss, base_rasa) if is_rasa else ""))
-    base_total = totals.get(base.name) if base else None
-    out.append(("peak RSS: all processes", _fmt(totals.get(project.name, 0) / MB, " MB"),
-                _fmt(base_total / MB, " MB") if base_total else "–", ratio(totals.get(project.name), base_total)))
-    out.append(("start-up to the first answer", _fmt(project.startup_s, " s"),
-                _fmt(base.startup_s, " s") if base else "–", ratio(project.startup_s, base.startup_s if base else None)))
-    pt, bt = project.training.get("seconds"), base.training.get("seconds") if base else None
-    out.append(("training (empty Rasa cache; timed when the model was trained)", _fmt(pt, " s"), _fmt(bt, " s"), ratio(pt, bt)))
+        default = base_rasa if label == "bot.rasa_server" else None  # the default's Rasa: rasa run
+        out.append(_row(f"peak RSS: {label}", (_fmt(rss / MB, " MB"), _fmt(_mb(stock_peaks.get(label)), " MB"),
+                                               _fmt(default / MB, " MB (rasa run)") if default else ""),
+                        (rss, stock_peaks.get(label), default)))
+    out.append(_figure("peak RSS: all processes", each(lambda side: _mb(totals.get(side.name))), " MB"))
+    out.append(_figure("start-up to the first answer", each(lambda side: side.startup_s), " s"))
+    out.append(_figure("training (empty Rasa cache; timed when the model was trained)",
+                       each(lambda side: side.training.get("seconds")), " s"))
     return out
 
 
@@ -397,9 +461,9 @@ def targets(project: Side, base: Side | None, peaks: dict[str, dict[str, int]]) 
     ]
 
 
-def markdown(table: list[tuple[str, Any, Any, str]], goals: list[dict[str, Any]]) -> str:
-    lines = ["| figure | project | Rasa default | project / default |", "|---|---|---|---|"]
-    lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in table]
+def markdown(table: list[Row], goals: list[dict[str, Any]]) -> str:
+    lines = [f"| {' | '.join(COLUMNS)} |", "|---" * len(COLUMNS) + "|"]
+    lines += [f"| {' | '.join(row)} |" for row in table]
     lines += ["", "| target (#15) | value | pass |", "|---|---|---|"]
     for goal in goals:
         verdict = {True: "**pass**", False: "**FAIL**", None: "not measured"}[goal["pass"]]
@@ -412,6 +476,7 @@ def markdown(table: list[tuple[str, Any, Any, str]], goals: list[dict[str, Any]]
 def side_json(side: Side, sampler: MemorySampler) -> dict[str, Any]:
     return {
         "url": side.url,
+        "settings": side.settings,
         "startup_s": None if math.isnan(side.startup_s) else round(side.startup_s, 1),
         "training": {k: v for k, v in side.training.items() if k != "config"},
         "peak_rss_mb": {k: round(v / MB) for k, v in sampler.peaks.get(side.name, {}).items()},
@@ -429,10 +494,13 @@ def main(argv: list[str] | None = None) -> int:
     budget.add_argument("--messages", type=int, default=None, help="messages per run (default 400; --quick 40)")
     budget.add_argument("--duration", type=float, default=None, help="seconds per run instead of --messages")
     parser.add_argument("--timeout", type=float, default=load.TIMEOUT, help="seconds one message may take")
-    parser.add_argument("--skip-baseline", action="store_true", help="measure the project only")
+    parser.add_argument("--skip-baseline", action="store_true", help="leave out Rasa's default")
+    parser.add_argument("--skip-stock", action="store_true",
+                        help="leave out the project on stock Rasa (RASA_CORRECTIONS=none)")
     parser.add_argument("--production", action="store_true",
                         help="the project in its production configuration: 2 Rasa servers and 2 action servers "
-                             "behind nginx, PostgreSQL, Redis (bot/dev/cluster.py)")
+                             "behind nginx, PostgreSQL, Redis (bot/dev/cluster.py); without the project on "
+                             "stock Rasa")
     parser.add_argument("--quick", action="store_true",
                         help="for development: 1 and 10 conversations, 40 messages each, no second 10 run, "
                              "models/koege.tar.gz unless the project's model is cached")
@@ -444,20 +512,22 @@ def main(argv: list[str] | None = None) -> int:
     sampler = MemorySampler()
     sampler.start()
     began, load_before = dt.datetime.now(), os.getloadavg()
+    project, stock, base = measured = sides(args)
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
-        (Path(tmp) / "project").mkdir()
         try:
-            project, base = measure(args, sampler, Path(tmp))
+            measure(args, sampler, Path(tmp), *measured)
         finally:
             sampler.stop()
-    table, goals = rows(project, base, sampler.peaks, sampler.totals), targets(project, base, sampler.peaks)
+    table, goals = rows(project, stock, base, sampler.peaks, sampler.totals), targets(project, base, sampler.peaks)
     results = {
         "date": began.isoformat(timespec="seconds"),
         "machine": {"cores": os.cpu_count(), "load_average_before": load_before,
                     "load_average_after": os.getloadavg()},
         "options": {k: v for k, v in vars(args).items() if k != "out"},
         "project": side_json(project, sampler),
+        "project_on_stock_rasa": side_json(stock, sampler) if stock else None,
         "rasa_default": side_json(base, sampler) if base else None,
+        "table": [dict(zip(COLUMNS, row, strict=True)) for row in table],
         "targets": goals,
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -466,8 +536,8 @@ def main(argv: list[str] | None = None) -> int:
           f"{'messages' if args.messages else 'seconds'} per run: {args.messages or args.duration} "
           f"(results: {args.out})\n")
     print(markdown(table, goals))
-    print("\n" + "\n".join(slowest(side) for side in (project, base) if side and side.runs))
-    print("\n".join(wrong_report(side) for side in (project, base) if side and side.runs))
+    print("\n" + "\n".join(slowest(side) for side in measured if side and side.runs))
+    print("\n".join(wrong_report(side) for side in measured if side and side.runs))
     print(f"load average (1 min) before the run {load_before[0]:.1f}, after {os.getloadavg()[0]:.1f}")
     return 1 if any(goal["pass"] is False for goal in goals) else 0
 

@@ -515,7 +515,15 @@ def sensitivity(per_intent: int | None = None, seed: int = 0, use_knowledge: boo
 
 
 def check(model: str, min_macro_f1: float, min_oos_recall: float) -> int:
-    """Score a trained model on every held-out set against the thresholds."""
+    """Score a trained model on every held-out set against the thresholds, with Rasa's
+    corrections applied as the Rasa server applies them (``RASA_CORRECTIONS``)."""
+    from bot import rasa_patches
+
+    try:
+        rasa_patches.apply()
+    except rasa_patches.CorrectionMismatch as err:
+        print(err)
+        return 2
     train = examples(TRAIN_DATA)
     ok = True
     for name, pairs in heldout_sets().items():

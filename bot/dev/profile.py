@@ -34,8 +34,8 @@ CONVERSATION = ["Hej", "hvor meget kan man få i smv grøn?", "hvem skal jeg kon
 PARTS = {
     "whole message (handle_message)": r"^handle_message \(rasa/core/processor\.py\)",
     "NLU (parse_message)": r"^parse_message \(rasa/core/processor\.py\)",
-    # TED's own function, or its state cache around it (bot/rasa_patches.py, patch 8)
-    "TED policy (cache and inference)": r"^predict_action_probabilities \((rasa/core/policies/ted_policy|.*bot/rasa_patches)\.py\)",
+    # TED's own function, or its state cache around it (bot/rasa_patches/policies.py, correction 8)
+    "TED policy (cache and inference)": r"^predict_action_probabilities \((rasa/core/policies/ted_policy|.*bot/rasa_patches/policies)\.py\)",
     "rule policy": r"^predict_action_probabilities \(rasa/core/policies/rule_policy\.py\)",
     "custom action call (HTTP)": r"^_request \(aiohttp/client\.py\)",
     "action answer validation (jsonschema)": r"\(jsonschema/",
