@@ -441,6 +441,15 @@ def test_durations_read_in_danish():
 # ---- conversations nobody ends, users who left, ids that would reach another conversation --
 
 
+def _taken(world: dict[str, Any], key: str, by: str = "bo") -> tuple[Client, str, str]:
+    """``by`` signed in, having taken the conversation ``key``: (their client, its page, a CSRF token)."""
+    client = world["as"](by)
+    path = f"/overtagelse/{world['ids'][key]}"
+    token = client.get("/overtagelse").token()
+    client.post(path + "/tag", {}, token=token)
+    return client, path, token
+
+
 def _idle_for(handover_id: int, minutes: float, url: str) -> None:
     """Make the claim and the claimer's last action ``minutes`` old."""
     import datetime as dt
@@ -479,9 +488,8 @@ def test_a_taken_conversation_nobody_answers_is_handed_back_after_the_idle_time(
 
 def test_an_admin_ends_a_conversation_a_colleague_left_open(world):
     ids, rasa, url = world["ids"], world["rasa"], world["url"]
-    bo, cai, anne = world["as"]("bo"), world["as"]("cai"), world["as"]("anne")
-    path = f"/overtagelse/{ids['web']}"
-    bo.post(path + "/tag", {}, token=bo.get("/overtagelse").token())
+    _, path, _ = _taken(world, "web", by="bo")
+    cai, anne = world["as"]("cai"), world["as"]("anne")
     refused = cai.post(path + "/afslut", {}, token=cai.get(path).token())  # a reviewer may not
     assert any("Du har ikke denne samtale" in text for text in flashes(refused.text))
     assert "Afslut samtalen" not in cai.get(path).text
@@ -498,10 +506,7 @@ def test_an_admin_ends_a_conversation_a_colleague_left_open(world):
 
 def test_a_telegram_user_who_blocked_the_bot_has_left_and_the_hand_back_stands(world):
     ids, rasa, url = world["ids"], world["rasa"], world["url"]
-    reviewer = world["as"]("bo")
-    path = f"/overtagelse/{ids['telegram']}"
-    token = reviewer.get("/overtagelse").token()
-    reviewer.post(path + "/tag", {}, token=token)
+    reviewer, path, token = _taken(world, "telegram")
     rasa.push_status = 410
     reply = reviewer.post(path + "/tilbage", {}, token=token)
     assert queue.get(ids["telegram"], url).status == "handed_back"  # not claimed again for ever
@@ -512,10 +517,7 @@ def test_a_telegram_user_who_blocked_the_bot_has_left_and_the_hand_back_stands(w
 
 def test_a_reply_to_a_telegram_user_who_blocked_the_bot_ends_the_handover(world):
     ids, rasa, url = world["ids"], world["rasa"], world["url"]
-    reviewer = world["as"]("bo")
-    path = f"/overtagelse/{ids['telegram']}"
-    token = reviewer.get("/overtagelse").token()
-    reviewer.post(path + "/tag", {}, token=token)
+    reviewer, path, token = _taken(world, "telegram")
     rasa.push_status = 410
     page = reviewer.post(path + "/svar", {"tekst": "Er du der?"}, token=token)
     assert queue.get(ids["telegram"], url).status == "closed"  # not claimed for ever
@@ -528,10 +530,7 @@ def test_a_push_that_fails_after_rasa_took_the_message_changes_nothing_back(worl
     """One outcome: what Rasa stored stands (the assistant is answering again), and staff are
     told the user may not have seen the message, instead of a claim Rasa no longer has."""
     ids, rasa, url = world["ids"], world["rasa"], world["url"]
-    reviewer = world["as"]("bo")
-    path = f"/overtagelse/{ids['telegram']}"
-    token = reviewer.get("/overtagelse").token()
-    reviewer.post(path + "/tag", {}, token=token)
+    reviewer, path, token = _taken(world, "telegram")
     rasa.push_status = 502
     reply = reviewer.post(path + "/tilbage", {}, token=token)
     assert queue.get(ids["telegram"], url).status == "handed_back"
