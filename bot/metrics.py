@@ -60,7 +60,9 @@ class Headers(Protocol):
     def get(self, name: str, default: None = None) -> str | None: ...
 
 
-def _loopback(peer: str | None) -> bool:
+def is_loopback(peer: str | None) -> bool:
+    """Whether ``peer`` (a connection's address, possibly IPv6 with a zone or IPv4-mapped) is
+    this machine."""
     try:
         address = ipaddress.ip_address((peer or "").split("%")[0])
     except ValueError:  # no address (a Unix socket) or not an IP address
@@ -79,7 +81,7 @@ def may_read(peer: str | None, forwarded_for: str | None, authorization: str | N
     if token:
         scheme, _, given = (authorization or "").strip().partition(" ")
         return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode())
-    return forwarded_for is None and _loopback(peer)
+    return forwarded_for is None and is_loopback(peer)
 
 
 def may_read_request(peer: str | None, headers: Headers) -> bool:

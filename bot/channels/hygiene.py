@@ -17,13 +17,12 @@ event, no log line and no e-mail built from the conversation.
 """
 from __future__ import annotations
 
-import ipaddress
 import logging
 import re
 from dataclasses import dataclass
 from typing import Any
 
-from bot import limits, redact, settings, wording
+from bot import limits, metrics, redact, settings, wording
 from bot.nlp.language import detect
 
 log = logging.getLogger(__name__)
@@ -88,13 +87,6 @@ def trusted_proxies() -> set[str]:
     return set(settings.get("TRUSTED_PROXIES").replace(",", " ").split())
 
 
-def _is_loopback(address: str) -> bool:
-    try:
-        return ipaddress.ip_address(address.split("%")[0]).is_loopback
-    except ValueError:
-        return False
-
-
 def client_address(peer: str | None, forwarded_for: str | None) -> str | None:
     """The address the per-client limit counts, or None for no per-client limit.
 
@@ -106,7 +98,7 @@ def client_address(peer: str | None, forwarded_for: str | None) -> str | None:
     """
     if not peer:
         return None
-    if _is_loopback(peer) or peer in trusted_proxies():
+    if metrics.is_loopback(peer) or peer in trusted_proxies():
         named = (forwarded_for or "").split(",")[-1].strip()
         return named[:64] or None
     return peer
