@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 from bot.dev.stack import BotStack
 from tests.console_session import add_staff
 from tests.web.console.conftest import _wait, sign_in
-from tests.web.support import ask, last_answer, screenshot
+from tests.web.support import ask, axe_violations, last_answer, screenshot
 
 WEDNESDAY_10 = "2026-12-02T10:00"
 
@@ -65,3 +65,33 @@ def test_user_and_staff_talk_live_then_the_assistant_takes_over_again(new_page, 
     staff.goto(stack.console + "/revision")
     for label in ("Samtale taget", "Svar til bruger", "Givet tilbage"):
         expect(staff.locator("main")).to_contain_text(label)
+
+
+def test_an_admin_ends_a_conversation_a_colleague_left_open(new_page, stack):
+    """A reviewer takes a conversation and leaves it open; an admin sees whose it is, can end it
+    without taking it over (no reply form), and the user is told; the page passes axe."""
+    add_staff(stack.env, "bo", "reviewer")
+    user = new_page()
+    user.goto(stack.web + "/")
+    user.locator(".kw-launcher").click()
+    ask(user, "Kan jeg tale med et menneske?")
+    expect(user.locator(".kw-log")).to_contain_text("i køen")
+
+    reviewer = new_page()
+    sign_in(reviewer, stack, "bo")
+    reviewer.goto(stack.console + "/overtagelse")
+    reviewer.get_by_role("button", name="Tag samtalen").first.click()
+    expect(user.locator(".kw-log")).to_contain_text("har overtaget samtalen")
+    taken = reviewer.url
+
+    admin = new_page(bypass_csp=True)  # axe is injected as an inline script
+    sign_in(admin, stack, "anne")
+    admin.goto(taken)
+    expect(admin.locator("main")).to_contain_text("bo har taget samtalen")
+    expect(admin.locator("main")).to_contain_text("Som administrator kan du afslutte den")
+    expect(admin.get_by_label("Svar til brugeren")).to_have_count(0)
+    assert axe_violations(admin) == [], taken
+    screenshot(admin, "console-handover-admin")
+    admin.get_by_role("button", name="Afslut samtalen").click()
+    expect(admin.locator(".flash")).to_contain_text("Samtalen er afsluttet.")
+    expect(user.locator(".kw-log")).to_contain_text("Medarbejderen har afsluttet samtalen")
