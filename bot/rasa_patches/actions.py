@@ -32,7 +32,7 @@ from contextvars import ContextVar
 from functools import lru_cache
 from typing import Any
 
-from bot.rasa_patches.guard import Correction, Kind, Target, replace, replaced
+from bot.rasa_patches.guard import Correction, Kind, Target, replace, wrap
 
 
 @lru_cache(maxsize=1)
@@ -238,16 +238,14 @@ def _install_5() -> None:
     from rasa.core.actions.action import RemoteAction
     from rasa.core.processor import MessageProcessor
 
-    if not replaced(RemoteAction, "run"):
-        replace(RemoteAction, "run", _remote_run(RemoteAction.run))
-        replace(MessageProcessor, "_run_action", _run_action_failing(MessageProcessor._run_action))
+    wrap(RemoteAction, "run", _remote_run)
+    wrap(MessageProcessor, "_run_action", _run_action_failing)
 
 
 def _install_9() -> None:
     from rasa.utils.endpoints import EndpointConfig
 
-    if not replaced(EndpointConfig, "session"):
-        replace(EndpointConfig, "session", _kept_session(EndpointConfig.session))
+    wrap(EndpointConfig, "session", _kept_session)
 
 
 CORRECTIONS = (

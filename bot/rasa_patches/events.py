@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.rasa_patches.guard import Correction, Kind, Target, replace, replaced
+from bot.rasa_patches.guard import Correction, Kind, Target, replace, wrap
 
 
 def _resolve_by_type(original: Any) -> Any:
@@ -43,8 +43,7 @@ def _copy_slot(self: Any) -> Any:
 def _install_10() -> None:
     from rasa.shared.core.events import Event
 
-    if not replaced(Event, "resolve_by_type"):
-        replace(Event, "resolve_by_type", _resolve_by_type(Event.resolve_by_type))
+    wrap(Event, "resolve_by_type", _resolve_by_type)
 
 
 def _install_13() -> None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.rasa_patches.guard import Correction, Kind, Target, replace, replaced
+from bot.rasa_patches.guard import Correction, Kind, Target, replace, wrap
 
 
 def _minimal_schema_once(original: Any) -> Any:
@@ -66,8 +66,7 @@ def _run_graph(self: Any, inputs: Any = None, targets: Any = None) -> dict[str, 
 def _install_12() -> None:
     from rasa.engine.graph import GraphSchema
 
-    if not replaced(GraphSchema, "minimal_graph_schema"):
-        replace(GraphSchema, "minimal_graph_schema", _minimal_schema_once(GraphSchema.minimal_graph_schema))
+    wrap(GraphSchema, "minimal_graph_schema", _minimal_schema_once)
 
 
 def _install_15() -> None:

@@ -142,6 +142,13 @@ def replace(owner: Any, name: str, new: Any) -> None:
     setattr(owner, name, new)
 
 
+def wrap(owner: Any, name: str, make: Callable[[Any], Any]) -> None:
+    """Replace ``owner.name`` by ``make(Rasa's own owner.name)``, once: installing a correction
+    again (``apply`` is idempotent) does not wrap the wrapper."""
+    if not replaced(owner, name):
+        replace(owner, name, make(getattr(owner, name)))
+
+
 def replaced(owner: Any, name: str) -> bool:
     """Whether a correction has replaced ``owner.name`` in this process."""
     return (owner, name) in _ORIGINALS

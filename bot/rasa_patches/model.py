@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.rasa_patches.guard import Correction, Kind, Target, replace, replaced
+from bot.rasa_patches.guard import Correction, Kind, Target, wrap
 
 
 def _load_without_training_step(original: Any) -> Any:
@@ -40,8 +40,7 @@ def _load_without_training_step(original: Any) -> Any:
 def _install_11() -> None:
     from rasa.utils.tensorflow.models import RasaModel
 
-    if not replaced(RasaModel, "load"):
-        replace(RasaModel, "load", _load_without_training_step(RasaModel.load.__func__))
+    wrap(RasaModel, "load", lambda load: _load_without_training_step(load.__func__))
 
 
 CORRECTIONS = (

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.rasa_patches.guard import Correction, Kind, Target, replace, replaced
+from bot.rasa_patches.guard import Correction, Kind, Target, wrap
 
 
 def _load_spacy_once(original: Any) -> Any:
@@ -28,8 +28,7 @@ def _load_spacy_once(original: Any) -> Any:
 def _install_7() -> None:
     from rasa.nlu.utils.spacy_utils import SpacyNLP
 
-    if not replaced(SpacyNLP, "load_model"):
-        replace(SpacyNLP, "load_model", _load_spacy_once(SpacyNLP.load_model))
+    wrap(SpacyNLP, "load_model", _load_spacy_once)
 
 
 CORRECTIONS = (

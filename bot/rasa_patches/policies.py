@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Any
 
-from bot.rasa_patches.guard import Correction, Kind, Target, replace, replaced
+from bot.rasa_patches.guard import Correction, Kind, Target, wrap
 
 TED_CACHE_SIZE = 4096
 
@@ -81,15 +81,13 @@ def _past_states_once(original: Any) -> Any:
 def _install_8() -> None:
     from rasa.core.policies.ted_policy import TEDPolicy
 
-    if not replaced(TEDPolicy, "predict_action_probabilities"):
-        replace(TEDPolicy, "predict_action_probabilities", _ted_with_cache(TEDPolicy.predict_action_probabilities))
+    wrap(TEDPolicy, "predict_action_probabilities", _ted_with_cache)
 
 
 def _install_16() -> None:
     from rasa.shared.core.trackers import DialogueStateTracker
 
-    if not replaced(DialogueStateTracker, "past_states"):
-        replace(DialogueStateTracker, "past_states", _past_states_once(DialogueStateTracker.past_states))
+    wrap(DialogueStateTracker, "past_states", _past_states_once)
 
 
 CORRECTIONS = (

@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.rasa_patches.actions import close_kept_sessions
-from bot.rasa_patches.guard import Correction, Kind, Target, on_restore, replace, replaced
+from bot.rasa_patches.guard import Correction, Kind, Target, on_restore, replace, wrap
 
 #: Whether correction 17 is selected: the app built by configure_app then freezes after start.
 _FREEZE = {"on": False}
@@ -66,8 +66,7 @@ def _with_health_and_metrics(original: Any) -> Any:
 def _install_4() -> None:
     from rasa.core import run
 
-    if not replaced(run, "configure_app"):
-        replace(run, "configure_app", _with_health_and_metrics(run.configure_app))
+    wrap(run, "configure_app", _with_health_and_metrics)
 
 
 def _install_17() -> None:

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.rasa_patches.guard import Correction, Kind, Target, on_restore, replace, replaced
+from bot.rasa_patches.guard import Correction, Kind, Target, on_restore, replace, wrap
 
 
 def _tracker_engine_kwargs(original: Any) -> Any:
@@ -132,8 +132,7 @@ def _install_2() -> None:
 def _install_3() -> None:
     from rasa.core import tracker_store
 
-    if not replaced(tracker_store, "create_engine_kwargs"):
-        replace(tracker_store, "create_engine_kwargs", _tracker_engine_kwargs(tracker_store.create_engine_kwargs))
+    wrap(tracker_store, "create_engine_kwargs", _tracker_engine_kwargs)
 
 
 def _install_6() -> None:
