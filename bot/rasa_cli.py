@@ -4,7 +4,8 @@ runs it: ``python -m bot.rasa_cli test core …`` (``make test``'s story check),
 ``RASA_CORRECTIONS`` selects the same corrections for both.
 
 A Rasa that the corrections were not written for stops here, before Rasa starts, with a message
-that names each correction and what changed (exit code 2).
+that names each correction and what changed (exit code 2); so does a server whose conversations
+would not be in the store endpoints.yml names (``bot.rasa_ext.tracker_store.NotThisStore``).
 """
 from __future__ import annotations
 
@@ -22,8 +23,14 @@ def run(arguments: list[str]) -> None:
         raise SystemExit(2) from None
     from rasa.__main__ import main as rasa_main
 
+    from bot.rasa_ext.tracker_store import NotThisStore
+
     sys.argv = ["rasa", *arguments]  # inside this process only: /proc/<pid>/cmdline keeps ours
-    rasa_main()
+    try:
+        rasa_main()
+    except NotThisStore as err:
+        print(f"rasa: {err}", file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 if __name__ == "__main__":

@@ -130,13 +130,15 @@ def fresh_sanic_apps(monkeypatch):
 
 
 def _rasa_server(host: str) -> AbstractContextManager[str]:
-    """The Rasa server's app as ``rasa run`` builds it (``configure_app``, with the patches)."""
+    """The Rasa server's app as ``rasa run`` builds it (``configure_app`` with the REST channel,
+    whose blueprint brings ``/metrics``; the patches applied)."""
     from rasa.core import run
 
     from bot import rasa_patches
+    from bot.channels.rest import RestInput
 
     rasa_patches.apply()
-    return SanicServer(run.configure_app(port=0), host)
+    return SanicServer(run.configure_app([RestInput()], port=0), host)
 
 
 def _action_server(host: str) -> AbstractContextManager[str]:

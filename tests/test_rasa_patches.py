@@ -18,6 +18,7 @@ from rasa.utils.endpoints import EndpointConfig
 
 from bot import rasa_patches, rasa_server
 from bot.rasa_patches import guard
+from tests.test_rasa_ext import ted_of
 
 
 @pytest.fixture(autouse=True)
@@ -110,33 +111,6 @@ def test_the_rasa_server_applies_the_corrections_before_rasa_starts(monkeypatch,
     assert seen["patched"] is True and seen["argv"][:2] == ["rasa", "run"]
 
 
-def test_sqlite_connections_of_any_engine_commit_to_a_write_ahead_log(tmp_path):
-    import sqlalchemy as sa
-
-    engine = sa.create_engine(f"sqlite:///{tmp_path / 'tracker.db'}")  # as Rasa's tracker store makes it
-    with engine.connect() as connection:
-        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
-        assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
-    engine.dispose()
-
-
-def test_the_sqlite_tracker_store_keeps_its_connections_and_still_works(tmp_path):
-    from rasa.core.tracker_store import SQLTrackerStore
-    from rasa.shared.core.domain import Domain
-    from rasa.shared.core.events import UserUttered
-    from rasa.shared.core.trackers import DialogueStateTracker
-
-    store = SQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(tmp_path / "tracker.db"))
-    assert type(store.engine.pool).__name__ == "QueuePool"
-    tracker = DialogueStateTracker.from_events("anne", [UserUttered("hej")])
-    asyncio.run(store.save(tracker))
-    again = asyncio.run(store.retrieve("anne"))
-    assert [e.text for e in again.events if isinstance(e, UserUttered)] == ["hej"]
-    postgres = __import__("rasa.core.tracker_store", fromlist=["x"]).create_engine_kwargs(
-        "postgresql://u@localhost/rasa")
-    assert "poolclass" not in postgres and postgres["pool_size"] >= 1  # Rasa's own for PostgreSQL
-
-
 def _run_in_processor(action: RemoteAction) -> bool:
     """Rasa's ``MessageProcessor._run_action`` for one action on an empty conversation."""
     from rasa.core.channels.channel import CollectingOutputChannel
@@ -181,77 +155,6 @@ def test_only_an_unreachable_or_failing_action_server_counts_as_down():
     assert rasa_patches.action_server_failed(asyncio.TimeoutError())
     assert not rasa_patches.action_server_failed(raised(ClientResponseError(400, "Rejected", "{}")))
     assert not rasa_patches.action_server_failed(jsonschema.ValidationError("bad answer"))
-
-
-def test_a_tracker_store_that_cannot_be_read_fails_instead_of_starting_a_new_conversation():
-    import sqlalchemy as sa
-    from rasa.core.tracker_store import FailSafeTrackerStore, InMemoryTrackerStore, create_engine_kwargs
-    from rasa.shared.core.domain import Domain
-
-    class Down(InMemoryTrackerStore):
-        async def retrieve(self, sender_id):
-            raise sa.exc.OperationalError("SELECT", {}, Exception("connection refused"))
-
-    store = FailSafeTrackerStore(Down(Domain.empty()))
-    with pytest.raises(sa.exc.OperationalError):
-        asyncio.run(store.retrieve("anne"))  # Rasa's own returned None: a new, empty conversation
-    assert create_engine_kwargs("postgresql://u@localhost/rasa")["pool_pre_ping"] is True
-
-
-def test_the_spacy_pipeline_is_loaded_once_for_both_of_rasas_graph_nodes(monkeypatch):
-    import spacy
-    from rasa.nlu.utils.spacy_utils import SpacyNLP
-
-    loads = []
-    load = spacy.load
-    monkeypatch.setattr(spacy, "load", lambda *a, **k: (loads.append(a[0]), load(*a, **k))[1])
-    rasa_own = guard.original("rasa.nlu.utils.spacy_utils:SpacyNLP.load_model")
-    assert rasa_own("var/spacy-da").model is not rasa_own("var/spacy-da").model  # Rasa loads each time
-    loads.clear()
-    first = SpacyNLP.load_model("var/spacy-da")
-    second = SpacyNLP.load_model("var/spacy-da")
-    assert first is second and len(loads) <= 1
-    assert [t.lemma_ for t in first.model("virksomhederne")] == [t.lemma_ for t in rasa_own("var/spacy-da").model(
-        "virksomhederne")]
-
-
-def test_ted_computes_a_dialogue_state_once_and_gives_the_same_prediction_again(monkeypatch):
-    from rasa.core.agent import load_agent
-    from rasa.shared.core.events import ActionExecuted, UserUttered
-    from rasa.shared.core.trackers import DialogueStateTracker
-    from rasa.utils.tensorflow.models import RasaModel
-
-    from bot.dev.stack import MODEL
-
-    agent = asyncio.run(load_agent(model_path=str(MODEL)))
-    inferences = []
-    original = RasaModel.run_inference
-    monkeypatch.setattr(RasaModel, "run_inference", lambda self, *a, **k: (inferences.append(1),
-                                                                             original(self, *a, **k))[1])
-
-    def tracker(sender: str, intent: str, text: str) -> DialogueStateTracker:
-        return DialogueStateTracker.from_events(sender, [
-            ActionExecuted("action_listen"), UserUttered(text, intent={"name": intent, "confidence": 1.0})],
-            slots=agent.domain.slots)
-
-    def predict(t: DialogueStateTracker) -> dict:
-        return agent.processor.predict_next_with_tracker(t)  # synchronous in Rasa 3.6
-
-    first = predict(tracker("a", "ask_grant_smv_groen", "hvad er smv grøn"))
-    computed = len(inferences)
-    assert computed >= 1
-    again = predict(tracker("b", "ask_grant_smv_groen", "fortæl om smv grøn"))  # other words, same state
-    assert len(inferences) == computed, "TED ran again for a state it had seen"
-    assert again["scores"] == first["scores"]
-    predict(tracker("c", "greet", "hej"))  # another state: computed
-    assert len(inferences) > computed
-    # the kept prediction is what Rasa's own TED computes afresh for that state
-    ted = agent.processor.graph_runner._instantiated_nodes["run_TEDPolicy2"]._component
-    rasa_own = guard.original("rasa.core.policies.ted_policy:TEDPolicy.predict_action_probabilities")
-    for sender, intent, text in (("d", "ask_grant_smv_groen", "smv grøn?"), ("e", "greet", "hejsa")):
-        kept = ted.predict_action_probabilities(tracker(sender, intent, text), agent.domain)
-        fresh = rasa_own(ted, tracker(sender + "2", intent, text), agent.domain)
-        assert kept.probabilities == fresh.probabilities and kept.events == fresh.events
 
 
 def test_action_server_calls_keep_one_connection_and_survive_a_restart_of_the_server():
@@ -347,7 +250,7 @@ def test_a_model_loaded_without_its_training_step_predicts_exactly_as_rasas_load
     def predictions() -> list[list[float]]:
         async def run() -> list[list[float]]:
             agent = await load_agent(model_path=str(MODEL))
-            ted = agent.processor.graph_runner._instantiated_nodes["run_TEDPolicy2"]._component
+            ted = ted_of(agent)
             out = []
             for i, text in enumerate(texts):
                 parsed = await agent.parse_message(text)
@@ -367,55 +270,6 @@ def test_a_model_loaded_without_its_training_step_predicts_exactly_as_rasas_load
     monkeypatch.setattr(RasaModel, "load", classmethod(guard.original("rasa.utils.tensorflow.models:RasaModel.load")))
     assert lean == predictions()
     assert steps, "Rasa's own load trains one step (what the correction leaves out)"
-
-
-@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
-def test_the_sql_tracker_store_reads_and_writes_what_rasas_own_queries_do(kind, tmp_path):
-    """Patch 14, on SQLite and the local PostgreSQL: two sessions saved turn by turn; the latest
-    session read back, all of them for ``retrieve_full_tracker``, each event stored once, with
-    the columns Rasa's ORM query reads."""
-    import sqlalchemy as sa
-    from rasa.core.tracker_store import SQLTrackerStore
-    from rasa.shared.core.domain import Domain
-    from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, UserUttered
-    from rasa.shared.core.trackers import DialogueStateTracker
-
-    from tests.conftest import database
-
-    with database(kind, tmp_path) as url:
-        parsed = sa.engine.make_url(url)
-        store = SQLTrackerStore(Domain.empty(), host=url) if kind == "sqlite" else SQLTrackerStore(
-            Domain.empty(), dialect="postgresql", host=parsed.host, port=parsed.port, db=parsed.database,
-            username=parsed.username)
-        try:
-            tracker = DialogueStateTracker.from_events("anne", [ActionExecuted("action_session_start"),
-                                                                SessionStarted(timestamp=1.0)])
-            turns = [("hej", "greet", "Hej!"), ("tak", "thank", "Så lidt."), ("igen", "greet", "Hej igen!")]
-            for n, (text, intent, answer) in enumerate(turns):
-                if n == 2:  # a new session
-                    tracker.update(ActionExecuted("action_session_start", timestamp=25.0))
-                    tracker.update(SessionStarted(timestamp=25.0))
-                asyncio.run(store.save(tracker))
-                tracker = asyncio.run(store.retrieve("anne"))
-                at = 10.0 + 10 * n
-                for event in (UserUttered(text, {"name": intent, "confidence": 1.0}, timestamp=at),
-                              BotUttered(answer, timestamp=at + 1), ActionExecuted("action_listen", timestamp=at + 2)):
-                    tracker.update(event)
-                asyncio.run(store.save(tracker))
-                tracker = asyncio.run(store.retrieve("anne"))
-            latest = [e.text for e in tracker.events if isinstance(e, UserUttered)]
-            everything = asyncio.run(store.retrieve_full_tracker("anne"))
-            assert latest == ["igen"]
-            assert [e.text for e in everything.events if isinstance(e, UserUttered)] == ["hej", "tak", "igen"]
-            with store.session_scope() as session:  # Rasa's own ORM query
-                rows = store._event_query(session, "anne", fetch_events_from_all_sessions=True).all()
-                assert [(r.type_name, r.intent_name, r.action_name) for r in rows] == [
-                    (e.type_name, e.as_dict().get("parse_data", {}).get("intent", {}).get("name"),
-                     e.as_dict().get("name")) for e in everything.events]
-                assert len(store._event_query(session, "anne", False).all()) == len(tracker.events)
-            assert "_koege_statements" in store.__dict__  # built once, by the patch
-        finally:
-            store.engine.dispose()
 
 
 def test_the_graph_for_given_targets_is_worked_out_once_and_as_rasa_does():
@@ -567,25 +421,6 @@ def test_past_states_are_computed_once_per_turn_and_each_caller_gets_its_own_cop
             assert len(replays) == 1  # the second call replayed nothing
 
 
-def test_the_loaded_model_is_frozen_out_of_full_collections_once_the_server_has_started():
-    """Patch 17: ``configure_app`` registers the freeze after start; the freeze moves the
-    objects there are out of the collector's generations."""
-    import gc
-
-    from rasa.core import run
-
-    app = run.configure_app(port=0)
-    # Sanic 21.12 keeps server listeners as signals ("server.init.after")
-    listeners = [route.handler.keywords.get("listener") for route in app.signal_router.routes
-                 if hasattr(route.handler, "keywords")]
-    assert rasa_patches.freeze_loaded_objects in listeners
-    try:
-        asyncio.run(rasa_patches.freeze_loaded_objects())
-        assert gc.get_freeze_count() > 10_000
-    finally:
-        gc.unfreeze()
-
-
 
 # ---- the guard -----------------------------------------------------------------------------
 
@@ -646,7 +481,6 @@ def test_a_changed_original_stops_the_rasa_server_before_rasa_starts(tmp_path):
 
 def test_rasa_corrections_none_runs_rasas_own_code_but_keeps_the_behaviour_corrections(monkeypatch):
     from rasa.core.processor import MessageProcessor
-    from rasa.core.tracker_store import FailSafeTrackerStore
     from rasa.engine.runner.dask import DaskGraphRunner
 
     try:
@@ -657,7 +491,7 @@ def test_rasa_corrections_none_runs_rasas_own_code_but_keeps_the_behaviour_corre
         assert RemoteAction._validate_action_result is guard.original(
             "rasa.core.actions.action:RemoteAction._validate_action_result")
         assert DaskGraphRunner.run is guard.original("rasa.engine.runner.dask:DaskGraphRunner.run")
-        assert guard.replaced(MessageProcessor, "_run_action") and guard.replaced(FailSafeTrackerStore, "retrieve")
+        assert guard.replaced(MessageProcessor, "_run_action")
         monkeypatch.setenv("RASA_CORRECTIONS", "1,15")
         assert {c.number for c in rasa_patches.selected()} == {1, 4, 5, 6, 15, 18}
     finally:

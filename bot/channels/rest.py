@@ -44,6 +44,7 @@ from sanic.response import HTTPResponse, ResponseStream
 
 from bot import metrics
 from bot.channels import body, hygiene, identity
+from bot.rasa_ext.server import ServerBlueprint
 
 log = logging.getLogger(__name__)
 
@@ -150,7 +151,8 @@ class RestInput(RasaRestInput):
         return stream
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        webhook = Blueprint(f"custom_webhook_{type(self).__name__}")
+        # the server's /health, /metrics and start-up check come with this blueprint
+        webhook = ServerBlueprint(f"custom_webhook_{type(self).__name__}")
         webhook.listener("before_server_start")(_limit_request_size)
 
         @webhook.route("/", methods=["GET"])

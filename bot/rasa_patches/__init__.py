@@ -1,13 +1,17 @@
-"""Corrections of Rasa 3.6.21's private code at run time, each guarded against an upgrade.
+"""Every correction of Rasa 3.6.21, numbered, each guarded against an upgrade.
 
-``bot.rasa_server`` calls ``apply()`` before Rasa starts; so do the quality gates
-(``bot.rasa_cli``: ``rasa test core`` in ``make test``; the NLU check applies them too), so they test
-what production runs. Each correction (one module per area: ``actions``, ``tracker_store``,
-``server``, ``nlu``, ``policies``, ``events``, ``model``, ``graph``) says in its module why it
-exists (the profile behind it is in docs/performance.md), names its targets with a hash of
-their source in Rasa 3.6.21 (``guard``), and is installed only after every selected one has
-been checked: a Rasa whose code differs stops start-up with a message naming the correction,
-instead of a correction that silently does nothing or the wrong thing.
+Where Rasa has an extension point, a class of ``bot.rasa_ext`` that Rasa's configuration names
+carries the correction (the tracker store in endpoints.yml, spaCy and TED in config.yml, the
+REST channel's blueprint in credentials.yml: 2, 3, 4, 6, 7, 8, 14, 17), so ``rasa run``,
+``rasa train`` and ``rasa test`` run the same classes. The rest has no extension point and is
+replaced at run time (one module per area: ``actions``, ``server``, ``policies``, ``events``,
+``model``, ``graph``): ``bot.rasa_server`` calls ``apply()`` before Rasa starts, and so do the
+quality gates (``bot.rasa_cli``: ``rasa test core`` in ``make test``; the NLU check applies them
+too). Each correction says in its module why it exists (the profile behind it is in
+docs/performance.md) and names its targets with a hash of their source in Rasa 3.6.21
+(``guard``): a patch is installed only after every selected one has been checked, and a carrier
+class checks its own when it is built, so a Rasa whose code differs stops start-up with a message
+naming the correction, instead of a correction that silently does nothing or the wrong thing.
 
 ``RASA_CORRECTIONS`` selects the speed corrections: ``all`` (the default), ``none`` (Rasa's own
 code, to compare: ``make bench`` measures it), or numbers (``1,8,15``). The behaviour
@@ -32,10 +36,9 @@ from bot.rasa_patches.actions import (
 )
 from bot.rasa_patches.graph import evaluate
 from bot.rasa_patches.guard import Correction, CorrectionMismatch, Kind, check, restore
-from bot.rasa_patches.server import freeze_loaded_objects
 
 __all__ = ["CORRECTIONS", "ActionServerUnavailable", "Correction", "CorrectionMismatch", "Kind", "action_server_failed",
-           "apply", "check", "close_kept_sessions", "evaluate", "fast_json", "freeze_loaded_objects", "restore",
+           "apply", "check", "check_carried", "close_kept_sessions", "enabled", "evaluate", "fast_json", "restore",
            "selected"]
 
 #: Every correction, by number.
@@ -69,6 +72,19 @@ def selected(value: str | None = None) -> list[Correction]:
     chosen = parse(value)
     return [c for number, c in sorted(CORRECTIONS.items())
             if c.kind is Kind.BEHAVIOUR or chosen is None or number in chosen]
+
+
+def enabled(number: int) -> bool:
+    """Whether correction ``number`` is selected now (``RASA_CORRECTIONS``): what a class of
+    ``bot.rasa_ext`` that carries it asks when it is built."""
+    return CORRECTIONS[number] in selected()
+
+
+def check_carried(*numbers: int) -> None:
+    """``CorrectionMismatch`` unless the Rasa code that the corrections ``numbers`` (carried by
+    a class of ``bot.rasa_ext``) override is the code they were written against: the class
+    checks when it is built, so ``rasa train`` and ``rasa test`` stop as ``rasa run`` does."""
+    check([CORRECTIONS[number] for number in numbers])
 
 
 def apply(corrections: Iterable[Correction] | None = None) -> list[Correction]:

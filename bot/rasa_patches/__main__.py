@@ -1,5 +1,6 @@
-"""``python -m bot.rasa_patches``: each correction, its kind, and whether the installed Rasa is
-the code it was written against (exit 1 if not). ``--fingerprints``: every target's hash now."""
+"""``python -m bot.rasa_patches``: each correction, its kind, how it is made (a class of
+``bot.rasa_ext`` or a patch), and whether the installed Rasa is the code it was written against
+(exit 1 if not). ``--fingerprints``: every target's hash now."""
 from __future__ import annotations
 
 import sys
@@ -18,7 +19,9 @@ def main(argv: list[str]) -> int:
     for number, correction in sorted(CORRECTIONS.items()):
         found = problems(correction)
         failed = failed or bool(found)
-        print(f"{number:>2}  {correction.kind.value:<9}  {'ok' if not found else 'MISMATCH'}  {correction.title}")
+        how = f"carried by {correction.carrier}" if correction.carrier else "patched at run time"
+        print(f"{number:>2}  {correction.kind.value:<9}  {'ok' if not found else 'MISMATCH'}  {correction.title}"
+              f"  [{how}]")
         for problem in found:
             print(f"      {problem}")
     return 1 if failed else 0

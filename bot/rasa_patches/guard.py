@@ -44,13 +44,24 @@ class Target:
     sha256: str
 
 
+def _nothing() -> None:
+    """The install of a correction a project class carries: nothing of Rasa's is replaced."""
+
+
 @dataclass(frozen=True)
 class Correction:
+    """``install`` replaces Rasa's code at run time (a patch); a correction with a ``carrier``
+    replaces nothing: a class of the project's, named by Rasa's own configuration (config.yml,
+    endpoints.yml, credentials.yml), overrides or extends Rasa's class and reads whether the
+    correction is selected. Its ``targets`` are still checked: what the class overrides is
+    Rasa's code it was written against."""
+
     number: int
     title: str
     kind: Kind
     targets: tuple[Target, ...]
-    install: Callable[[], None]
+    install: Callable[[], None] = _nothing
+    carrier: str | None = None
 
     @property
     def label(self) -> str:

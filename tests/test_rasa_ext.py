@@ -1,0 +1,339 @@
+"""The project's classes at Rasa's extension points (``bot/rasa_ext/``), each against Rasa's own
+class on the same inputs: the tracker store (corrections 2, 3, 6, 14), spaCy (7), TED (8), the
+channel blueprint's routes and listeners (4, 17); and the check that stops them when the Rasa
+code they override is not what they were written against.
+
+``RASA_CORRECTIONS=<all but N> pytest tests/test_rasa_ext.py tests/test_rasa_patches.py`` shows
+which tests need correction N: each fails without it."""
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import functools
+import gc
+import os
+import socket
+import subprocess
+import sys
+from types import SimpleNamespace
+
+import pytest
+import sqlalchemy as sa
+from rasa.core.tracker_store import FailSafeTrackerStore, InMemoryTrackerStore, SQLTrackerStore
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from bot import rasa_patches
+from bot.rasa_ext import server, tracker_store
+from bot.rasa_ext.spacy_nlp import SpacyNLP
+from bot.rasa_ext.tracker_store import ReadingFailsTrackerStore, TrackerStore
+from bot.rasa_patches import guard
+from bot.settings import ROOT
+from tests.conftest import database
+
+
+@pytest.fixture(autouse=True)
+def corrected() -> None:
+    """The selected corrections, as the Rasa server applies them (idempotent)."""
+    rasa_patches.apply()
+
+
+def _sqlite(path) -> str:
+    return f"sqlite:///{path}"
+
+
+# ---- the tracker store (endpoints.yml) --------------------------------------------------------
+
+
+def test_the_tracker_stores_sqlite_connections_commit_to_a_write_ahead_log_and_only_its_own(tmp_path):
+    """Correction 2: the store's engine is in WAL mode with synchronous NORMAL; Rasa's own store
+    and any other engine of the process keep SQLite's defaults."""
+    ours = TrackerStore(Domain.empty(), host=_sqlite(tmp_path / "ours.db"))
+    rasas = SQLTrackerStore(Domain.empty(), host=_sqlite(tmp_path / "rasas.db"))
+    other = sa.create_engine(_sqlite(tmp_path / "other.db"))
+    try:
+        with ours.engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+        for engine in (rasas.engine, other):
+            with engine.connect() as connection:
+                assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "delete"
+    finally:
+        for engine in (ours.engine, rasas.engine, other):
+            engine.dispose()
+
+
+def test_the_sqlite_tracker_store_keeps_its_connections_and_still_works(tmp_path):
+    """Correction 3: a pool of kept connections where Rasa opens one per read and save."""
+    ours = TrackerStore(Domain.empty(), host=_sqlite(tmp_path / "tracker.db"))
+    rasas = SQLTrackerStore(Domain.empty(), host=_sqlite(tmp_path / "rasa.db"))
+    try:
+        assert type(rasas.engine.pool).__name__ == "NullPool"
+        assert type(ours.engine.pool).__name__ == "QueuePool"
+        tracker = DialogueStateTracker.from_events("anne", [UserUttered("hej")])
+        asyncio.run(ours.save(tracker))
+        connection = ours.engine.pool.connect()
+        kept = connection.dbapi_connection
+        connection.close()
+        again = asyncio.run(ours.retrieve("anne"))
+        assert [e.text for e in again.events if isinstance(e, UserUttered)] == ["hej"]
+        connection = ours.engine.pool.connect()
+        assert connection.dbapi_connection is kept  # the same connection, not a new one
+        connection.close()
+    finally:
+        ours.engine.dispose()
+        rasas.engine.dispose()
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_the_tracker_store_reads_and_writes_what_rasas_own_store_does(kind, tmp_path):
+    """Correction 14, on SQLite and the local PostgreSQL: two sessions saved turn by turn by the
+    project's store; Rasa's own store reads back the same events, both the latest session and
+    all of them, and its ORM query finds each event once with the columns it reads."""
+    with database(kind, tmp_path) as url:
+        ours, rasas = TrackerStore(Domain.empty(), host=url), SQLTrackerStore(Domain.empty(), host=url)
+        try:
+            assert ours._statements is not None  # built once, by the correction
+            if kind == "postgresql":
+                assert ours.engine.pool._pre_ping  # no dead connection after a database restart
+            tracker = DialogueStateTracker.from_events("anne", [ActionExecuted("action_session_start"),
+                                                                SessionStarted(timestamp=1.0)])
+            turns = [("hej", "greet", "Hej!"), ("tak", "thank", "Så lidt."), ("igen", "greet", "Hej igen!")]
+            for n, (text, intent, answer) in enumerate(turns):
+                if n == 2:  # a new session
+                    tracker.update(ActionExecuted("action_session_start", timestamp=25.0))
+                    tracker.update(SessionStarted(timestamp=25.0))
+                asyncio.run(ours.save(tracker))
+                tracker = asyncio.run(ours.retrieve("anne"))
+                at = 10.0 + 10 * n
+                for event in (UserUttered(text, {"name": intent, "confidence": 1.0}, timestamp=at),
+                              BotUttered(answer, timestamp=at + 1), ActionExecuted("action_listen", timestamp=at + 2)):
+                    tracker.update(event)
+                asyncio.run(ours.save(tracker))
+                tracker = asyncio.run(ours.retrieve("anne"))
+                assert tracker.events == asyncio.run(rasas.retrieve("anne")).events
+            everything = asyncio.run(ours.retrieve_full_tracker("anne"))
+            assert [e.text for e in tracker.events if isinstance(e, UserUttered)] == ["igen"]
+            assert everything.events == asyncio.run(rasas.retrieve_full_tracker("anne")).events
+            assert [e.text for e in everything.events if isinstance(e, UserUttered)] == ["hej", "tak", "igen"]
+            with rasas.session_scope() as session:  # Rasa's own ORM query
+                rows = rasas._event_query(session, "anne", fetch_events_from_all_sessions=True).all()
+                assert [(r.type_name, r.intent_name, r.action_name) for r in rows] == [
+                    (e.type_name, e.as_dict().get("parse_data", {}).get("intent", {}).get("name"),
+                     e.as_dict().get("name")) for e in everything.events]
+        finally:
+            ours.engine.dispose()
+            rasas.engine.dispose()
+
+
+class _Down(InMemoryTrackerStore):
+    async def retrieve(self, sender_id):
+        raise sa.exc.OperationalError("SELECT", {}, Exception("connection refused"))
+
+    async def retrieve_full_tracker(self, sender_id):
+        return await self.retrieve(sender_id)
+
+
+def test_a_tracker_store_that_cannot_be_read_fails_instead_of_starting_a_new_conversation():
+    """Correction 6: Rasa's wrapper takes the error for a conversation that does not exist yet."""
+    assert asyncio.run(FailSafeTrackerStore(_Down(Domain.empty())).retrieve("anne")) is None
+    store = ReadingFailsTrackerStore(_Down(Domain.empty()))
+    with pytest.raises(sa.exc.OperationalError):
+        asyncio.run(store.retrieve("anne"))
+    with pytest.raises(sa.exc.OperationalError):
+        asyncio.run(store.retrieve_full_tracker("anne"))
+
+
+def test_the_loaded_agent_gets_the_reading_fails_wrapper_around_the_project_store(tmp_path, monkeypatch):
+    ours = TrackerStore(Domain.empty(), host=_sqlite(tmp_path / "tracker.db"))
+    try:
+        rasas_wrapper = FailSafeTrackerStore(ours)
+        agent = SimpleNamespace(tracker_store=rasas_wrapper, processor=SimpleNamespace(tracker_store=rasas_wrapper))
+        tracker_store.use_in(agent)
+        assert type(agent.tracker_store) is ReadingFailsTrackerStore
+        assert agent.processor.tracker_store is agent.tracker_store and agent.tracker_store.domain is ours.domain
+        monkeypatch.setattr(tracker_store, "BUILT", [])  # as when Rasa could not build the class
+        fallback = SimpleNamespace(tracker_store=FailSafeTrackerStore(InMemoryTrackerStore(Domain.empty())),
+                                   processor=None)
+        with pytest.raises(tracker_store.NotThisStore, match="InMemory|FailSafe"):
+            tracker_store.use_in(fallback)
+    finally:
+        ours.engine.dispose()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_a_rasa_server_that_fell_back_to_the_in_memory_store_does_not_start(tmp_path):
+    """endpoints.yml names a class that cannot be imported: Rasa warns and keeps conversations in
+    memory; the server stops instead (exit code 2, the reason on standard error)."""
+    endpoints = (ROOT / "endpoints.yml").read_text(encoding="utf-8").replace(
+        "bot.rasa_ext.tracker_store.TrackerStore", "bot.rasa_ext.tracker_store.NoSuchStore")
+    (tmp_path / "endpoints.yml").write_text(endpoints, encoding="utf-8")
+    env = {**os.environ, "TRACKER_URL": _sqlite(tmp_path / "tracker.db"), "ACTION_SERVER_URL":
+           "http://127.0.0.1:9/webhook", "ACTION_SERVER_TOKEN": "x", "LOCK_STORE_TYPE": "in_memory",
+           "REDIS_HOST": "127.0.0.1", "REDIS_PORT": "6379", "REDIS_DB": "0", "RASA_TELEMETRY_ENABLED": "false"}
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.rasa_cli", "run", "--model", str(ROOT / "models/koege.tar.gz"),
+         "--endpoints", str(tmp_path / "endpoints.yml"), "--credentials", str(ROOT / "credentials.yml"),
+         "--interface", "127.0.0.1", "--port", str(_free_port())],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 2, done.stderr[-3000:]
+    assert "NoSuchStore" in done.stderr and "the server does not start" in done.stderr
+
+
+# ---- spaCy and TED (config.yml) -----------------------------------------------------------------
+
+
+def test_the_spacy_pipeline_is_loaded_once_for_both_of_rasas_graph_nodes(monkeypatch):
+    """Correction 7: Rasa's own ``SpacyNLP`` loads the pipeline at each call (once for each of
+    its two graph nodes); the project's class once, and it is the same pipeline."""
+    import spacy
+    from rasa.nlu.utils.spacy_utils import SpacyNLP as RasaSpacyNLP
+
+    loads = []
+    load = spacy.load
+    monkeypatch.setattr(spacy, "load", lambda *a, **k: (loads.append(a[0]), load(*a, **k))[1])
+    assert RasaSpacyNLP.load_model("var/spacy-da").model is not RasaSpacyNLP.load_model("var/spacy-da").model
+    loads.clear()
+    first = SpacyNLP.load_model("var/spacy-da")
+    second = SpacyNLP.load_model("var/spacy-da")
+    assert first is second and len(loads) <= 1
+    assert [t.lemma_ for t in first.model("virksomhederne")] == [
+        t.lemma_ for t in RasaSpacyNLP.load_model("var/spacy-da").model("virksomhederne")]
+
+
+def ted_of(agent):
+    """The model's TED policy, as the graph runner runs it."""
+    from rasa.core.policies.ted_policy import TEDPolicy
+
+    return next(node._component for node in agent.processor.graph_runner._instantiated_nodes.values()
+                if isinstance(node._component, TEDPolicy))
+
+
+def test_the_trained_model_runs_the_classes_config_yml_names():
+    """``rasa train`` put the project's classes in the model, so ``rasa run`` and ``rasa test``
+    run them too."""
+    from rasa.core.agent import load_agent
+
+    from bot.rasa_ext.ted_policy import CachedTEDPolicy
+
+    agent = asyncio.run(load_agent(model_path=str(ROOT / "models/koege.tar.gz")))
+    classes = {type(node._component) for node in agent.processor.graph_runner._instantiated_nodes.values()}
+    assert {SpacyNLP, CachedTEDPolicy} <= classes
+    assert type(ted_of(agent)) is CachedTEDPolicy
+
+
+def test_ted_computes_a_dialogue_state_once_and_gives_the_same_prediction_again(monkeypatch):
+    """Correction 8: a state seen before is not run through the network again, and what is kept
+    is what Rasa's own ``TEDPolicy`` computes afresh for that state."""
+    from rasa.core.agent import load_agent
+    from rasa.core.policies.ted_policy import TEDPolicy
+    from rasa.utils.tensorflow.models import RasaModel
+
+    agent = asyncio.run(load_agent(model_path=str(ROOT / "models/koege.tar.gz")))
+    inferences = []
+    original = RasaModel.run_inference
+    monkeypatch.setattr(RasaModel, "run_inference", lambda self, *a, **k: (inferences.append(1),
+                                                                             original(self, *a, **k))[1])
+
+    def tracker(sender: str, intent: str, text: str) -> DialogueStateTracker:
+        return DialogueStateTracker.from_events(sender, [
+            ActionExecuted("action_listen"), UserUttered(text, intent={"name": intent, "confidence": 1.0})],
+            slots=agent.domain.slots)
+
+    def predict(t: DialogueStateTracker) -> dict:
+        return agent.processor.predict_next_with_tracker(t)  # synchronous in Rasa 3.6
+
+    first = predict(tracker("a", "ask_grant_smv_groen", "hvad er smv grøn"))
+    computed = len(inferences)
+    assert computed >= 1
+    again = predict(tracker("b", "ask_grant_smv_groen", "fortæl om smv grøn"))  # other words, same state
+    assert len(inferences) == computed, "TED ran again for a state it had seen"
+    assert again["scores"] == first["scores"]
+    predict(tracker("c", "greet", "hej"))  # another state: computed
+    assert len(inferences) > computed
+    ted = ted_of(agent)
+    for sender, intent, text in (("d", "ask_grant_smv_groen", "smv grøn?"), ("e", "greet", "hejsa")):
+        kept = ted.predict_action_probabilities(tracker(sender, intent, text), agent.domain)
+        fresh = TEDPolicy.predict_action_probabilities(ted, tracker(sender + "2", intent, text), agent.domain)
+        assert kept.probabilities == fresh.probabilities and kept.events == fresh.events
+
+
+# ---- the channel blueprint (credentials.yml) ----------------------------------------------------
+
+
+@functools.cache
+def _app_with_channels():
+    """Rasa's app with the channels of credentials.yml (one per process: Sanic names apps)."""
+    from rasa.core import run
+
+    from bot.channels.rest import RestInput
+    from bot.channels.socketio import SocketIOInput
+
+    return run.configure_app([RestInput(), SocketIOInput()], port=0)
+
+
+def test_the_rest_channels_blueprint_brings_health_metrics_and_the_start_up_check():
+    app = _app_with_channels()
+    paths = {route.path.strip("/") for route in app.router.routes}
+    assert {"health", "metrics", "webhooks/rest/webhook"} <= paths
+    # Sanic 21.12 keeps server listeners as signals ("server.init.after")
+    listeners = [route.handler.keywords.get("listener") for route in app.signal_router.routes
+                 if hasattr(route.handler, "keywords")]
+    assert listeners.count(server.after_start) == 1 and listeners.count(server.after_stop) == 1
+
+
+def test_the_loaded_model_is_frozen_out_of_full_collections_once_the_server_has_started(tmp_path):
+    """Correction 17: after start, what is loaded is moved out of the collector's generations."""
+    app = _app_with_channels()
+    store = TrackerStore(Domain.empty(), host=_sqlite(tmp_path / "tracker.db"))
+    gc.unfreeze()
+    try:
+        app.ctx.agent = SimpleNamespace(tracker_store=FailSafeTrackerStore(store), processor=None)
+        asyncio.run(server.after_start(app))
+        assert gc.get_freeze_count() > 10_000
+        assert type(app.ctx.agent.tracker_store) is ReadingFailsTrackerStore
+    finally:
+        gc.unfreeze()
+        del app.ctx.agent
+        store.engine.dispose()
+
+
+# ---- the guard, for the classes ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("number, build", [
+    (14, lambda tmp: TrackerStore(Domain.empty(), host=_sqlite(tmp / "t.db"))),
+    (7, lambda tmp: SpacyNLP.load_model("var/spacy-da")),
+])
+def test_a_class_whose_rasa_code_changed_refuses_to_be_built_naming_the_correction(number, build, tmp_path,
+                                                                                   monkeypatch):
+    c = rasa_patches.CORRECTIONS[number]
+    changed = dataclasses.replace(c, targets=(guard.Target(c.targets[0].path, "0" * 16), *c.targets[1:]))
+    monkeypatch.setitem(rasa_patches.CORRECTIONS, number, changed)
+    with pytest.raises(guard.CorrectionMismatch, match=rf"correction {number} \("):
+        build(tmp_path)
+
+
+def test_rasa_corrections_none_builds_rasas_own_behaviour(tmp_path, monkeypatch):
+    """``RASA_CORRECTIONS=none``: the classes do what Rasa's own do (no pool, no WAL, Rasa's
+    queries, a fresh spaCy load), except correction 6, which is about behaviour."""
+    monkeypatch.setenv("RASA_CORRECTIONS", "none")
+    store = TrackerStore(Domain.empty(), host=_sqlite(tmp_path / "t.db"))
+    try:
+        assert store._statements is None and type(store.engine.pool).__name__ == "NullPool"
+        with store.engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "delete"
+        tracker = DialogueStateTracker.from_events("anne", [UserUttered("hej")])
+        asyncio.run(store.save(tracker))
+        assert [e.text for e in asyncio.run(store.retrieve("anne")).events] == ["hej"]
+    finally:
+        store.engine.dispose()
+    assert SpacyNLP.load_model("var/spacy-da").model is not SpacyNLP.load_model("var/spacy-da").model
+    assert not rasa_patches.enabled(17) and rasa_patches.enabled(6) and rasa_patches.enabled(4)
