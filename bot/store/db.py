@@ -47,13 +47,6 @@ def fast_sqlite(dbapi_connection, _record=None) -> None:  # noqa: ANN001
     cursor.close()
 
 
-def fast_sqlite_everywhere() -> None:
-    """``fast_sqlite`` for every SQLite connection this process opens, also those of engines
-    it does not create itself (Rasa's tracker store). Idempotent."""
-    if not sa.event.contains(sa.engine.Engine, "connect", fast_sqlite):
-        sa.event.listen(sa.engine.Engine, "connect", fast_sqlite)
-
-
 def engine(url: str | None = None) -> sa.engine.Engine:
     """The engine for ``url`` (default: the setting), one per database per process."""
     return _engine(database_url(url).render_as_string(hide_password=False))
