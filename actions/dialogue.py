@@ -2,13 +2,15 @@
 person: ``actions/handover.py``.)"""
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import ASK_HUMAN, failed_in_a_row, kb, language
-from bot import metrics, settings
+from actions.knowledge_answers import answer_topic, say_quote
+from bot import documents, metrics, settings
 from bot.nlp.keywords import count_hits
 
 #: Intents never offered as "did you mean" topics.
@@ -19,17 +21,19 @@ MAX_CHOICES = 3
 MAIN_MENU = ["ask_business_service", "ask_grants_overview", "ask_contact", "book_visit"]
 
 class ActionClarify(Action):
-    """For unclear messages: offers the closest topics as buttons instead of guessing."""
+    """For messages no intent answers with confidence (and Rasa's core fallback): a quote from the
+    municipality's documents when a passage answers the question (``bot.documents``), else the
+    closest topics as buttons, else an honest "I don't know" with a person: never a guess."""
 
     def name(self) -> str:
         return "action_clarify"
 
-    def run(
+    async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         lang = language(tracker)
+        text = tracker.latest_message.get("text") or ""
         knowledge = kb()
-        metrics.FALLBACKS.inc()
         ranking = tracker.latest_message.get("intent_ranking") or []
         choices = [
             item["name"] for item in ranking
@@ -37,10 +41,23 @@ class ActionClarify(Action):
             and item.get("confidence", 0) >= MIN_CONFIDENCE
             and (item["name"] in knowledge.entries or item["name"] in knowledge.labels)
         ][:MAX_CHOICES]
+        found = await asyncio.to_thread(documents.best_answer, text, lang) if text.strip() else None
+        # one word ("støtte?") names a topic rather than asks a question: the topics to choose from
+        if isinstance(found, documents.DocumentAnswer) and not (choices and found.words < 2):
+            metrics.DOCUMENT_ANSWERS.labels(found.kind).inc()
+            if found.kind == "knowledge" and answer_topic(dispatcher, found.intent, lang):
+                return []
+            if found.kind == "document":
+                say_quote(dispatcher, found)
+                return []
+        metrics.FALLBACKS.inc()
         if choices:
             buttons = [knowledge.button(i, lang) for i in choices]
             buttons.append(knowledge.button("request_human", lang))
             dispatcher.utter_message(response="utter_clarify", buttons=buttons)
+        elif isinstance(found, documents.NoAnswer) and found.reason != documents.NO_MATCH:
+            # a question the documents come close to but do not answer: say so, offer a person
+            dispatcher.utter_message(response="utter_document_unknown")
         else:
             buttons = [knowledge.button(i, lang) for i in MAIN_MENU + ["request_human"]]
             dispatcher.utter_message(response="utter_not_understood", buttons=buttons)

@@ -7,7 +7,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import kb, language
-from actions.dialogue import ActionClarify
+from bot.documents import DocumentAnswer
 
 
 def answer_topic(dispatcher: CollectingDispatcher, intent: str | None, lang: str) -> bool:
@@ -20,16 +20,27 @@ def answer_topic(dispatcher: CollectingDispatcher, intent: str | None, lang: str
     return True
 
 
+def say_quote(dispatcher: CollectingDispatcher, found: DocumentAnswer) -> None:
+    """Utter a quote from a document: the document and section, the passage's own words, that it
+    is a quote, and the source with its date; a person as the way on."""
+    dispatcher.utter_message(text=found.text, buttons=[kb().button("request_human", found.language)],
+                             kind="answer", document={"passage": found.passage_id, "document": found.document_id,
+                                                      "section": found.section, "source": found.source_url,
+                                                      "verified": found.verified.isoformat()})
+
+
 class ActionAnswerKnowledge(Action):
     """Replies with the knowledge entry for the latest intent."""
 
     def name(self) -> str:
         return "action_answer_knowledge"
 
-    def run(
+    async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
+        from actions.dialogue import ActionClarify
+
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         if not answer_topic(dispatcher, intent, language(tracker)):
-            return ActionClarify().run(dispatcher, tracker, domain)  # no entry: ask instead
+            return await ActionClarify().run(dispatcher, tracker, domain)  # no entry: ask instead
         return []

@@ -9,7 +9,8 @@ Rasa SDK's Sanic app with four changes:
 - it runs the retention purge every ``PURGE_INTERVAL_HOURS``, so the purge runs wherever the
   assistant runs (every instance may run it: deleting what is expired twice is harmless);
 - ``/metrics`` (``bot.metrics``): actions run, fallbacks, bookings, handovers, callbacks; for
-  ``bot.metrics.may_read`` only (the token, or loopback without a proxy), else 404.
+  ``bot.metrics.may_read`` only (the token, or loopback without a proxy), else 404;
+- it builds the documents' index (``bot.documents``) in the background as it starts.
 """
 from __future__ import annotations
 
@@ -49,6 +50,17 @@ async def purge_forever(hours: float) -> None:
         await asyncio.sleep(hours * 3600)
 
 
+async def prepare_documents() -> None:
+    """Build the documents' index (and load the spaCy pipeline it needs) before the first
+    question needs it, in a thread: the first document answer is then as quick as the rest."""
+    from bot import documents
+
+    try:
+        await asyncio.to_thread(documents.default_index)
+    except Exception as err:  # noqa: BLE001 - the first question builds it again, and reports
+        logger.warning("documents index not prepared: %s", type(err).__name__)
+
+
 def create_app(token: str | None = None, purge_hours: float | None = None) -> Sanic:
     """The action server's app; ``token`` defaults to the configured or generated secret."""
     token = settings.secret_file("ACTION_SERVER_TOKEN", "action-token") if token is None else token
@@ -74,6 +86,7 @@ def create_app(token: str | None = None, purge_hours: float | None = None) -> Sa
 
     if purge_hours:
         app.add_task(purge_forever(purge_hours))
+    app.add_task(prepare_documents())
     return app
 
 

@@ -35,6 +35,9 @@ REFUSED = Counter("koege_refused_total", "Requests refused with a 4xx (malformed
                   ["status"])
 ACTIONS = Counter("koege_actions_total", "Custom actions run by the action server.", ["action"])
 FALLBACKS = Counter("koege_fallbacks_total", "Messages not understood (the assistant asked what was meant).")
+DOCUMENT_ANSWERS = Counter("koege_document_answers_total",
+                           "Messages no intent answered, answered from the documents instead (bot.documents).",
+                           ["kind"])
 BOOKINGS = Counter("koege_bookings_total", "Company visits booked, moved or cancelled.", ["event"])
 HANDOVERS = Counter("koege_handovers_total", "Requests for a person: queued, unstaffed (callback offered).",
                     ["outcome"])

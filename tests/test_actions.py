@@ -23,7 +23,7 @@ def _buttons(dispatcher) -> list[dict]:
 
 def test_knowledge_answer_in_danish_with_source_and_buttons(dispatcher, kb):
     tracker = make_tracker("hvor meget kan man få i smv grøn", "ask_grant_smv_groen")
-    ActionAnswerKnowledge().run(dispatcher, tracker, {})
+    call(ActionAnswerKnowledge().run(dispatcher, tracker, {}))
     text = _texts(dispatcher)
     assert "300.000" in text
     assert f"]({kb.entries['ask_grant_smv_groen'].source})" in text  # a readable link to the source
@@ -34,14 +34,14 @@ def test_knowledge_answer_in_danish_with_source_and_buttons(dispatcher, kb):
 
 def test_knowledge_answer_in_english(dispatcher):
     tracker = make_tracker("what is innobooster", "ask_grant_innobooster", language="en")
-    ActionAnswerKnowledge().run(dispatcher, tracker, {})
+    call(ActionAnswerKnowledge().run(dispatcher, tracker, {}))
     assert "Read more: [" in _texts(dispatcher, "en")
     assert "Innovation Fund" in _texts(dispatcher) or "Innovationsfonden" in _texts(dispatcher)
 
 
 def test_intent_without_entry_asks_instead_of_guessing(dispatcher):
     tracker = make_tracker("noget", "greet", ranking=[("greet", 0.5), ("ask_vat", 0.3)])
-    ActionAnswerKnowledge().run(dispatcher, tracker, {})
+    call(ActionAnswerKnowledge().run(dispatcher, tracker, {}))
     assert [b["payload"] for b in _buttons(dispatcher)][0] == "/ask_vat"
 
 
@@ -78,16 +78,38 @@ def test_clarify_offers_the_closest_topics(dispatcher):
     tracker = make_tracker("støtte", "nlu_fallback", ranking=[
         ("nlu_fallback", 0.4), ("ask_grants_overview", 0.3), ("ask_grant_smv_groen", 0.28),
         ("greet", 0.1), ("ask_vat", 0.01)])
-    ActionClarify().run(dispatcher, tracker, {})
+    call(ActionClarify().run(dispatcher, tracker, {}))
     payloads = [b["payload"] for b in _buttons(dispatcher)]
     assert payloads == ["/ask_grants_overview", "/ask_grant_smv_groen", "/request_human"]
 
 
 def test_clarify_without_candidates_shows_the_menu(dispatcher):
     tracker = make_tracker("xyz", "nlu_fallback", ranking=[("nlu_fallback", 0.9), ("greet", 0.05)])
-    ActionClarify().run(dispatcher, tracker, {})
+    call(ActionClarify().run(dispatcher, tracker, {}))
     assert "/ask_grants_overview" in [b["payload"] for b in _buttons(dispatcher)]
     assert responses(dispatcher.messages) == ["utter_not_understood"]
+
+
+def test_a_question_no_intent_answers_gets_a_quote_from_the_document_with_its_source(dispatcher):
+    """The issue's example: answered with the welcome letter before; now the policy's focus area 4."""
+    tracker = make_tracker("Hvordan vil kommunen gøre det lettere at få varer til og fra virksomhederne?",
+                           "nlu_fallback", ranking=[("nlu_fallback", 0.35), ("ask_welcome_letter", 0.3)])
+    call(ActionClarify().run(dispatcher, tracker, {}))
+    [message] = dispatcher.messages
+    assert message["text"].startswith("Fra Køge Kommunes udkast til erhvervspolitik")
+    assert "indsats 4" in message["text"] and "»" in message["text"] and "citat fra udkastet" in message["text"]
+    assert "Læs mere: [" in message["text"] and "kontrolleret" in message["text"]
+    assert message["document"]["section"] and message["document"]["source"].startswith("https://")
+    assert [b["payload"] for b in message["buttons"]] == ["/request_human"]
+
+
+def test_a_question_the_documents_do_not_answer_gets_i_dont_know_and_a_person(dispatcher):
+    tracker = make_tracker("Hvad koster en beboerparkeringslicens i Køge?", "nlu_fallback",
+                           ranking=[("nlu_fallback", 0.6), ("greet", 0.02)])
+    call(ActionClarify().run(dispatcher, tracker, {}))
+    assert responses(dispatcher.messages) == ["utter_document_unknown"]
+    assert "/request_human" in [b["payload"] for b in _buttons(dispatcher)]
+    assert "»" not in _texts(dispatcher)
 
 
 def test_handover_outside_staffed_hours_says_how_to_reach_a_person(dispatcher, tmp_path, monkeypatch):

@@ -223,10 +223,10 @@ def test_a_thumbs_down_before_asking_is_the_reason_in_the_queue(dispatcher, bot_
 def test_the_second_unclear_message_in_a_row_offers_a_person(dispatcher):
     first = [{"event": "action", "name": "action_clarify"}, {"event": "action", "name": "action_listen"}]
     tracker = _tracker("blabla", "nlu_fallback", first)
-    ActionClarify().run(dispatcher, tracker, DOMAIN)
+    call(ActionClarify().run(dispatcher, tracker, DOMAIN))
     assert responses(dispatcher.messages)[-1] == "utter_offer_human"
     dispatcher.messages.clear()
-    ActionClarify().run(dispatcher, _tracker("blabla", "nlu_fallback"), DOMAIN)
+    call(ActionClarify().run(dispatcher, _tracker("blabla", "nlu_fallback"), DOMAIN))
     assert "utter_offer_human" not in responses(dispatcher.messages)
 
 

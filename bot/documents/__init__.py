@@ -1,0 +1,18 @@
+"""The municipality's documents as passages, their index, and answers quoted from them.
+
+The dialogue calls ``best_answer(question, language)`` (``bot.documents.answer``) when no
+intent is confident, and for questions about what a document says (``include_knowledge=False``).
+Documents live in ``data/documents`` (``bot.documents.catalogue``); the manual and the measured
+figures are in ``docs/documents.md``.
+"""
+from bot.documents.answer import (
+    NO_MATCH,
+    DocumentAnswer,
+    NoAnswer,
+    best_answer,
+    default_index,
+    reset_default_index,
+)
+
+__all__ = ["NO_MATCH", "DocumentAnswer", "NoAnswer", "best_answer", "default_index",
+           "reset_default_index"]

@@ -1,0 +1,245 @@
+"""An answer from the documents: the best passage, quoted briefly, or an honest "I don't know".
+
+``best_answer(question, language)`` is what the dialogue calls when no intent is confident and
+for questions about the policy's content. It returns
+
+* ``DocumentAnswer`` of kind ``document``: a verbatim quote of the best passage (at most
+  ``QUOTE_MAX_SENTENCES`` sentences and ``QUOTE_MAX_CHARS`` characters, cut at sentence
+  boundaries), introduced with the document and section ("Fra Køge Kommunes udkast til
+  erhvervspolitik 2024, indsats 4 (…):"), a note that it is a quote (from a draft, for the
+  policy), and the source line; the same facts as fields for the channel to render;
+* ``DocumentAnswer`` of kind ``knowledge``: a knowledge-base entry matches best, and the
+  dialogue should give that entry's written answer (``intent``; ``text`` already holds it);
+* ``NoAnswer``: no passage is good enough; the text says so and offers a person.
+
+When is a passage good enough (``decide``)? The thresholds were calibrated on the tuning
+questions (``tests/documents/tuning.yml``) and checked on the unseen set
+(``tests/documents/questions.yml``) and a fresh one; the figures and the order of events are in
+``docs/documents.md``:
+
+* its score (TF-IDF cosine) is at least ``MIN_SCORE`` (a question made of common words finds
+  nothing);
+* it covers at least ``MIN_COVERAGE`` of the question's weight (``bot.documents.index``): a
+  question whose main word the passage lacks ("hvad koster …", "hvornår er det næste …") is
+  refused even when the rest matches;
+* it has every name the question uses (a word with a capital inside the sentence: "Connect
+  Køge", "Bækgårdsvej"): a passage about something else that shares the question's other words
+  is not an answer;
+* a question that asks for an amount ("hvor mange", "hvad koster") needs a passage with a
+  number in it;
+* margin rule: unless it covers at least ``CLEAR_COVERAGE``, its score is at least
+  ``MIN_MARGIN`` (relative) above the best passage of another section that also covers
+  ``MIN_COVERAGE``: two sections that answer about equally well mean the words did not decide.
+
+Nothing of the question is logged: only passage ids, scores and the reason of a refusal.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from bot import knowledge, wording
+from bot.documents.index import Hit, PassageIndex
+from bot.documents.passages import DOCUMENT, KNOWLEDGE, Passage, all_passages
+from bot.documents.text import QUOTE_MAX_CHARS, QUOTE_MAX_SENTENCES, quote
+
+logger = logging.getLogger(__name__)
+
+#: The calibrated thresholds (see the module's docstring and docs/documents.md).
+MIN_SCORE = 0.12
+MIN_COVERAGE = 0.7
+CLEAR_COVERAGE = 0.8
+MIN_MARGIN = 0.1
+
+LANGUAGES = ("da", "en")
+#: Reasons of a refusal, for the staff console's statistics.
+NO_MATCH = "no_match"  # no passage shares a word with the question
+WEAK_MATCH = "weak_match"  # the best passage scores or covers too little
+AMBIGUOUS = "ambiguous"  # two sections answer about equally well
+NO_AMOUNT = "no_amount"  # an amount is asked for, and the passage has no number
+
+
+@dataclass(frozen=True)
+class DocumentAnswer:
+    """A passage good enough to answer with, as text and as fields."""
+
+    text: str  # the whole reply: introduction, quote, note and source line (or the written answer)
+    kind: str  # "document" (a quote) or "knowledge" (give the entry's written answer: ``intent``)
+    language: str
+    passage_id: str
+    document_id: str
+    document_title: str
+    document_kind: str
+    source_url: str
+    verified: dt.date
+    score: float
+    coverage: float
+    words: int = 0  # the question's content words (one word is a topic rather than a question)
+    intro: str = ""  # "Fra Køge Kommunes udkast til erhvervspolitik 2024, indsats 4 (…):"
+    quote: str = ""  # the passage's own words, verbatim
+    note: str = ""  # "Det er et citat fra udkastet …"
+    source_line: str = ""  # "Læs mere: [title](url) (kontrolleret 22. november 2026)"
+    section: str | None = None  # the section's label in ``language``
+    section_title: str | None = None  # as the document writes it
+    focus_area: int | None = None  # the policy's focus area ("indsats") number
+    heading: str | None = None
+    item: int | None = None
+    page: int | None = None
+    intent: str | None = None
+    buttons: tuple[dict[str, str], ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class NoAnswer:
+    """No passage is good enough: "I don't know" and the offer of a person."""
+
+    text: str
+    language: str
+    reason: str
+    buttons: tuple[dict[str, str], ...] = ()
+    best_passage_id: str | None = None  # the best (refused) passage, for review
+    score: float = 0.0
+    coverage: float = 0.0
+
+
+#: Questions that ask for an amount ("hvor mange …", "hvad koster …", "prisen på …"): only a
+#: passage with a number in it can answer them.
+_ASKS_AMOUNT = re.compile(r"\bhvor (mange|meget)\b|\bkost(er|e|ede)\b|\bpris|\bhow (many|much)\b|\bcosts?\b|\bprice",
+                          re.IGNORECASE)
+_NUMBER = re.compile(r"\d")
+
+
+def decide(hits: list[Hit], question: str = "") -> tuple[Hit | None, str]:
+    """The hit to answer ``question`` with and "", or None and the reason of the refusal."""
+    if not hits:
+        return None, NO_MATCH
+    best = hits[0]
+    if best.score < MIN_SCORE or best.coverage < MIN_COVERAGE or not best.names_found:
+        return None, WEAK_MATCH
+    if _ASKS_AMOUNT.search(question) and not _NUMBER.search(best.passage.text):
+        return None, NO_AMOUNT
+    if best.coverage < CLEAR_COVERAGE:
+        rival = next((h for h in hits[1:] if _unit(h.passage) != _unit(best.passage)
+                      and h.coverage >= MIN_COVERAGE), None)
+        if rival is not None and best.score - rival.score < MIN_MARGIN * best.score:
+            return None, AMBIGUOUS
+    return best, ""
+
+
+def _unit(passage: Passage) -> tuple[str, str | None]:
+    """What one answer is about: a document's section, or a knowledge entry."""
+    return passage.document_id, passage.section.title if passage.section else None
+
+
+# --- the index of this process ----------------------------------------------------------------
+
+_index: dict[str, PassageIndex] = {}
+_index_lock = threading.Lock()
+
+
+def default_index() -> PassageIndex:
+    """The index over ``data/documents`` and the knowledge base's files, built once per process
+    (about a second, plus loading the spaCy pipeline if nothing loaded it yet)."""
+    with _index_lock:
+        if "default" not in _index:
+            _index["default"] = PassageIndex(all_passages())
+        return _index["default"]
+
+
+def reset_default_index() -> None:
+    """Forget the built index (after documents changed; the next call builds it again)."""
+    with _index_lock:
+        _index.clear()
+
+
+# --- the answer ---------------------------------------------------------------------------------
+
+def best_answer(question: str, language: str = "da", *, include_knowledge: bool = True,
+                index: PassageIndex | None = None) -> DocumentAnswer | NoAnswer:
+    """The best passage for ``question`` as an answer in ``language`` ("da" or "en"), or
+    ``NoAnswer``. ``include_knowledge=False`` searches the documents only (questions about
+    what a document says)."""
+    language = language if language in LANGUAGES else "da"
+    index = index or default_index()
+    kinds = {DOCUMENT, KNOWLEDGE} if include_knowledge else {DOCUMENT}
+    hits = index.search(question, language, kinds=kinds)
+    chosen, reason = decide(hits, question)
+    if chosen is None:
+        best = hits[0] if hits else None
+        logger.debug("document answer refused (%s): best %s score %.2f coverage %.2f", reason,
+                     best.passage.id if best else None, best.score if best else 0.0,
+                     best.coverage if best else 0.0)
+        return no_answer(language, reason, best)
+    logger.debug("document answer: %s score %.2f coverage %.2f", chosen.passage.id, chosen.score,
+                 chosen.coverage)
+    if chosen.passage.kind == KNOWLEDGE:
+        return _knowledge_answer(chosen, language)
+    return _quote_answer(chosen, question, language, index)
+
+
+def no_answer(language: str, reason: str, best: Hit | None = None) -> NoAnswer:
+    return NoAnswer(
+        text=wording.text("utter_document_unknown", language), language=language, reason=reason,
+        buttons=tuple(wording.message("utter_document_unknown", language)["buttons"]),
+        best_passage_id=best.passage.id if best else None,
+        score=best.score if best else 0.0, coverage=best.coverage if best else 0.0,
+    )
+
+
+def _relevance(question: str, language: str, index: PassageIndex) -> Callable[[str], float]:
+    """A sentence's weight for the question: the idf of the question's words it contains."""
+    terms = index.analyzer.terms(question, language)
+
+    def weight(sentence: str) -> float:
+        found = set(index.analyzer.tokens(sentence))
+        return sum(index.idf(t.lemma) for t in terms
+                   if any(form in found for form in (t.lemma, *t.parts, *t.also(t.lemma))))
+
+    return weight
+
+
+def _quote_answer(hit: Hit, question: str, language: str, index: PassageIndex) -> DocumentAnswer:
+    passage = hit.passage
+    section = passage.section.label[language] if passage.section else None
+    cited_as = (passage.cited_as or {}).get(language) or passage.title
+    words = quote(passage.text, _relevance(question, language, index),
+                  max_sentences=QUOTE_MAX_SENTENCES, max_chars=QUOTE_MAX_CHARS)
+    intro = wording.text("utter_document_quote_intro", language, cited_as=cited_as,
+                         section=section or cited_as)
+    if not section:
+        intro = intro.replace(f", {cited_as}:", ":")
+    quoted = wording.text("utter_document_quote", language, quote=words)
+    note = wording.text(f"utter_document_note_{passage.document_kind}", language,
+                        publisher=passage.publisher)
+    link_title = passage.title if language == "da" else (passage.title_en or passage.title)
+    source_line = knowledge.read_more(passage.source, link_title, passage.verified, language)
+    return DocumentAnswer(
+        text="\n\n".join((intro, quoted, note, source_line)), kind=DOCUMENT, language=language,
+        passage_id=passage.id, document_id=passage.document_id, document_title=passage.title,
+        document_kind=passage.document_kind, source_url=passage.source, verified=passage.verified,
+        score=hit.score, coverage=hit.coverage, words=len(hit.matched) + len(hit.missing), intro=intro,
+        quote=words, note=note,
+        source_line=source_line, section=section,
+        section_title=passage.section.title if passage.section else None,
+        focus_area=passage.focus_area, heading=passage.heading, item=passage.item, page=passage.page,
+    )
+
+
+def _knowledge_answer(hit: Hit, language: str) -> DocumentAnswer:
+    passage = hit.passage
+    kb = knowledge.default()
+    text, buttons = kb.answer(passage.intent, language) if passage.intent in kb.entries else ("", [])
+    entry = kb.entries.get(passage.intent)
+    return DocumentAnswer(
+        text=text, kind=KNOWLEDGE, language=language, passage_id=passage.id,
+        document_id=passage.document_id,
+        document_title=entry.title[language] if entry else passage.title,
+        document_kind=KNOWLEDGE, source_url=entry.source if entry else passage.source,
+        verified=entry.verified if entry else passage.verified, score=hit.score,
+        coverage=hit.coverage, words=len(hit.matched) + len(hit.missing), intent=passage.intent,
+        buttons=tuple(buttons),
+    )

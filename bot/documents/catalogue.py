@@ -1,0 +1,113 @@
+"""The municipality's documents in ``data/documents``: one metadata file (``<id>.yml``) per
+document beside its text.
+
+The metadata gives what an answer must name: the title (Danish, and an English description
+for English framing), how an answer cites it in each language, the publisher, the source URL and the date the text was last checked
+against it, its kind (``policy_draft``, ``article``, …), and the outline: the titles of its
+sections in order, with a number and the page they start on where the document has them. A
+line of the text equal to a section title starts that section (``bot.documents.passages``).
+
+The text is plain text as any extractor gives it (a cleaned copy of a web page or PDF):
+blocks separated by blank lines, headings on lines of their own, list items as "1. …".
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.settings import ROOT
+
+DOCUMENTS_DIR = ROOT / "data" / "documents"
+LANGUAGES = ("da", "en")
+#: What kinds of document there are; the wording of an answer's introduction depends on it.
+KINDS = ("policy_draft", "policy", "article")
+
+
+class DocumentError(ValueError):
+    """A document's metadata is incomplete or does not fit its text."""
+
+
+@dataclass(frozen=True)
+class Section:
+    """One part of a document's outline (a focus area of the policy, a part of the article)."""
+
+    title: str
+    label: dict[str, str]  # how answers name it, by language ("indsats 4: …", "Om Connect Køge")
+    number: int | None = None
+    page: int | None = None
+
+
+@dataclass(frozen=True)
+class Document:
+    id: str
+    kind: str
+    title: str  # Danish, as the document names itself
+    title_en: str
+    cited_as: dict[str, str]  # how an answer names it, by language ("Køge Kommunes udkast til …")
+    publisher: str
+    source: str
+    verified: dt.date
+    sections: tuple[Section, ...]
+    text: str
+    language: str = "da"
+
+
+def _label(raw: dict[str, Any], numbered: dict[str, str] | None) -> dict[str, str]:
+    if raw.get("label"):
+        return {lang: raw["label"][lang] for lang in LANGUAGES}
+    if raw.get("number") is not None and numbered:
+        return {lang: numbered[lang].format(number=raw["number"], title=raw["title"]) for lang in LANGUAGES}
+    return {lang: raw["title"] for lang in LANGUAGES}
+
+
+def _date(value: Any, where: str) -> dt.date:
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError as err:
+        raise DocumentError(f"{where}: verified is not a date: {value!r}") from err
+
+
+def load_document(meta_path: Path) -> Document:
+    """One document from its metadata file and the text file it names."""
+    where = meta_path.name
+    raw = yaml.safe_load(meta_path.read_text(encoding="utf-8")) or {}
+    missing = [k for k in ("id", "kind", "title", "title_en", "cited_as", "publisher", "source", "verified",
+                           "text") if not raw.get(k)]
+    if missing:
+        raise DocumentError(f"{where}: missing {', '.join(missing)}")
+    if raw["kind"] not in KINDS:
+        raise DocumentError(f"{where}: kind must be one of {KINDS}, not {raw['kind']!r}")
+    if set(raw["cited_as"]) != set(LANGUAGES):
+        raise DocumentError(f"{where}: cited_as needs exactly {LANGUAGES}")
+    if not str(raw["source"]).startswith("https://"):
+        raise DocumentError(f"{where}: source must be an https URL")
+    numbered = raw.get("section_label")
+    sections = tuple(
+        Section(title=s["title"], label=_label(s, numbered), number=s.get("number"), page=s.get("page"))
+        for s in raw.get("sections") or ()
+    )
+    text = (meta_path.parent / raw["text"]).read_text(encoding="utf-8")
+    lines = {line.strip() for line in text.splitlines()}
+    absent = [s.title for s in sections if s.title not in lines]
+    if absent:
+        raise DocumentError(f"{where}: section titles not found as lines of the text: {absent}")
+    return Document(
+        id=raw["id"], kind=raw["kind"], title=raw["title"], title_en=raw["title_en"],
+        cited_as={lang: raw["cited_as"][lang] for lang in LANGUAGES}, publisher=raw["publisher"], source=raw["source"], verified=_date(raw["verified"], where),
+        sections=sections, text=text, language=raw.get("language", "da"),
+    )
+
+
+def load_documents(directory: Path = DOCUMENTS_DIR) -> list[Document]:
+    """Every document in ``directory`` (each ``*.yml`` is one document's metadata)."""
+    documents = [load_document(path) for path in sorted(directory.glob("*.yml"))]
+    ids = [d.id for d in documents]
+    if len(ids) != len(set(ids)):
+        raise DocumentError(f"{directory}: a document id is used twice: {ids}")
+    return documents
