@@ -1,13 +1,20 @@
-"""Answers topic questions from the sourced knowledge base (``data/knowledge``)."""
+"""Answers topic questions: from the sourced knowledge base (``data/knowledge``) or, where
+``actions/routing.py`` decides so, quoted from the municipality's documents (``bot.documents``)."""
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import kb, language
+from actions import routing
+from actions.common import ASK_HUMAN, failed_in_a_row, kb, language
+from bot import metrics
 from bot.documents import DocumentAnswer
+
+#: Topics of the menu shown when a message was not understood.
+MAIN_MENU = ["ask_business_service", "ask_grants_overview", "ask_contact", "book_visit"]
 
 
 def answer_topic(dispatcher: CollectingDispatcher, intent: str | None, lang: str) -> bool:
@@ -29,8 +36,35 @@ def say_quote(dispatcher: CollectingDispatcher, found: DocumentAnswer) -> None:
                                                       "verified": found.verified.isoformat()})
 
 
+async def respond(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+    """Answer the latest message as ``routing.route`` decides (the documents' search in a thread)."""
+    lang = language(tracker)
+    knowledge = kb()
+    decision = await asyncio.to_thread(routing.route, tracker.latest_message.get("text") or "", lang,
+                                       tracker.latest_message, knowledge)
+    if decision.from_documents:
+        metrics.DOCUMENT_ANSWERS.labels(decision.kind).inc()
+    if decision.kind == routing.TOPIC and answer_topic(dispatcher, decision.intent, lang):
+        return
+    if decision.kind == routing.DOCUMENT and decision.answer is not None:
+        say_quote(dispatcher, decision.answer)
+        return
+    metrics.FALLBACKS.inc()
+    if decision.kind == routing.CLARIFY:
+        buttons = [knowledge.button(i, lang) for i in decision.choices]
+        buttons.append(knowledge.button("request_human", lang))
+        dispatcher.utter_message(response="utter_clarify", buttons=buttons)
+    elif decision.kind == routing.UNKNOWN:  # the documents came close but do not answer it
+        dispatcher.utter_message(response="utter_document_unknown")
+    else:
+        buttons = [knowledge.button(i, lang) for i in MAIN_MENU + ["request_human"]]
+        dispatcher.utter_message(response="utter_not_understood", buttons=buttons)
+    if failed_in_a_row(tracker, 1):  # the second failed answer in a row: offer a person
+        dispatcher.utter_message(response=ASK_HUMAN)
+
+
 class ActionAnswerKnowledge(Action):
-    """Replies with the knowledge entry for the latest intent."""
+    """Replies to a topic intent: its written answer, or what ``actions/routing.py`` decides."""
 
     def name(self) -> str:
         return "action_answer_knowledge"
@@ -38,9 +72,5 @@ class ActionAnswerKnowledge(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        from actions.dialogue import ActionClarify
-
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
-        if not answer_topic(dispatcher, intent, language(tracker)):
-            return await ActionClarify().run(dispatcher, tracker, domain)  # no entry: ask instead
+        await respond(dispatcher, tracker)
         return []

@@ -103,6 +103,28 @@ def test_a_question_no_intent_answers_gets_a_quote_from_the_document_with_its_so
     assert [b["payload"] for b in message["buttons"]] == ["/request_human"]
 
 
+FREIGHT = "Hvordan vil kommunen gøre det lettere at få varer til og fra virksomhederne?"
+
+
+def test_a_less_confident_intent_about_another_topic_than_the_passage_gives_the_passage(dispatcher):
+    """The gate against confident wrong answers: the NLU took the freight question for the welcome
+    letter (0.54); the policy's focus area 4 answers it, so the user gets that quote."""
+    tracker = make_tracker(FREIGHT, "ask_welcome_letter", ranking=[("ask_welcome_letter", 0.54), ("ask_labour", 0.1)])
+    call(ActionAnswerKnowledge().run(dispatcher, tracker, {}))
+    [message] = dispatcher.messages
+    assert "indsats 4" in message["text"] and "velkomstbrev" not in message["text"].lower()
+
+
+def test_a_confident_intent_or_one_the_passage_agrees_with_keeps_its_written_answer(dispatcher, kb):
+    confident = make_tracker(FREIGHT, "ask_welcome_letter", ranking=[("ask_welcome_letter", 0.95)])
+    call(ActionAnswerKnowledge().run(dispatcher, confident, {}))
+    assert kb.entries["ask_welcome_letter"].source in _texts(dispatcher)
+    dispatcher.messages.clear()
+    agreeing = make_tracker(FREIGHT, "ask_mobility", ranking=[("ask_mobility", 0.6), ("ask_welcome_letter", 0.3)])
+    call(ActionAnswerKnowledge().run(dispatcher, agreeing, {}))
+    assert kb.entries["ask_mobility"].source in _texts(dispatcher) and "»" not in _texts(dispatcher)
+
+
 def test_a_question_the_documents_do_not_answer_gets_i_dont_know_and_a_person(dispatcher):
     tracker = make_tracker("Hvad koster en beboerparkeringslicens i Køge?", "nlu_fallback",
                            ranking=[("nlu_fallback", 0.6), ("greet", 0.02)])

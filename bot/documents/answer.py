@@ -79,6 +79,7 @@ class DocumentAnswer:
     score: float
     coverage: float
     words: int = 0  # the question's content words (one word is a topic rather than a question)
+    topics: tuple[str, ...] = ()  # the intents whose written answers are about the same topic
     intro: str = ""  # "Fra Køge Kommunes udkast til erhvervspolitik 2024, indsats 4 (…):"
     quote: str = ""  # the passage's own words, verbatim
     note: str = ""  # "Det er et citat fra udkastet …"
@@ -221,7 +222,8 @@ def _quote_answer(hit: Hit, question: str, language: str, index: PassageIndex) -
         text="\n\n".join((intro, quoted, note, source_line)), kind=DOCUMENT, language=language,
         passage_id=passage.id, document_id=passage.document_id, document_title=passage.title,
         document_kind=passage.document_kind, source_url=passage.source, verified=passage.verified,
-        score=hit.score, coverage=hit.coverage, words=len(hit.matched) + len(hit.missing), intro=intro,
+        score=hit.score, coverage=hit.coverage, words=len(hit.matched) + len(hit.missing),
+        topics=passage.section.intents if passage.section else (), intro=intro,
         quote=words, note=note,
         source_line=source_line, section=section,
         section_title=passage.section.title if passage.section else None,
@@ -240,6 +242,7 @@ def _knowledge_answer(hit: Hit, language: str) -> DocumentAnswer:
         document_title=entry.title[language] if entry else passage.title,
         document_kind=KNOWLEDGE, source_url=entry.source if entry else passage.source,
         verified=entry.verified if entry else passage.verified, score=hit.score,
-        coverage=hit.coverage, words=len(hit.matched) + len(hit.missing), intent=passage.intent,
+        coverage=hit.coverage, words=len(hit.matched) + len(hit.missing), topics=(passage.intent,),
+        intent=passage.intent,
         buttons=tuple(buttons),
     )

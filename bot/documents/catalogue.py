@@ -39,6 +39,9 @@ class Section:
     label: dict[str, str]  # how answers name it, by language ("indsats 4: …", "Om Connect Køge")
     number: int | None = None
     page: int | None = None
+    #: the intents whose written answers (data/knowledge) cover this section: an intent answer
+    #: and a quote from this section are about the same topic
+    intents: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -89,7 +92,8 @@ def load_document(meta_path: Path) -> Document:
         raise DocumentError(f"{where}: source must be an https URL")
     numbered = raw.get("section_label")
     sections = tuple(
-        Section(title=s["title"], label=_label(s, numbered), number=s.get("number"), page=s.get("page"))
+        Section(title=s["title"], label=_label(s, numbered), number=s.get("number"), page=s.get("page"),
+                intents=tuple(s.get("intents") or ()))
         for s in raw.get("sections") or ()
     )
     text = (meta_path.parent / raw["text"]).read_text(encoding="utf-8")

@@ -1,0 +1,90 @@
+"""What the assistant does with a message that asks about a topic: one decision, used by the
+actions (``actions/knowledge_answers.py``, ``actions/dialogue.py``) and measured by
+``make nlu-eval`` (the wrong-topic rate), so the figure is of what users get.
+
+- An intent with a written answer (``data/knowledge``) and confidence of at least
+  ``CONFIDENT``: that answer.
+- Less confident: the documents are asked too (``bot.documents``). When a passage answers the
+  question and is about another topic than the intent (``DocumentAnswer.topics``), the
+  passage's answer is given instead; when it agrees, or nothing answers, the intent's.
+- No intent (``nlu_fallback``) or one without a written answer: a passage that answers the
+  question; else the topics the NLU found closest, to choose from; else "I don't know" and a
+  person when the documents came close, or "not understood" and the menu when nothing matched.
+  One word ("støtte?") names a topic rather than asks a question: with topics to choose from,
+  they are offered instead of a passage.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot import documents
+from bot.knowledge import Knowledge
+
+#: Below this intent confidence an intent's written answer is checked against the documents.
+#: Chosen with ``make nlu-eval`` (the wrong-topic rate on the held-out sets; README).
+CONFIDENT = 0.9
+#: Intents never offered as "did you mean" topics.
+NOT_TOPICS = frozenset({"nlu_fallback", "out_of_scope", "greet", "goodbye", "thank", "affirm", "deny",
+                        "bot_challenge", "request_human"})  # the person button is added after the topics
+MIN_CONFIDENCE = 0.05
+MAX_CHOICES = 3
+
+TOPIC, DOCUMENT, CLARIFY, UNKNOWN, NOT_UNDERSTOOD = "topic", "document", "clarify", "unknown", "not_understood"
+
+
+@dataclass(frozen=True)
+class Route:
+    """``kind``: give the written answer of ``intent`` (TOPIC), quote ``answer`` (DOCUMENT), offer
+    ``choices`` (CLARIFY), say "I don't know" (UNKNOWN) or "not understood" (NOT_UNDERSTOOD)."""
+
+    kind: str
+    intent: str | None = None
+    answer: documents.DocumentAnswer | None = None
+    choices: tuple[str, ...] = field(default_factory=tuple)
+    from_documents: bool = False  # the documents decided (a quote, or the entry a passage matched)
+
+    @property
+    def topics(self) -> tuple[str, ...]:
+        """The topics a factual answer is about (empty: no factual answer)."""
+        if self.kind == TOPIC and self.intent:
+            return (self.intent,)
+        return self.answer.topics if self.kind == DOCUMENT and self.answer else ()
+
+
+def choices(ranking: list[dict[str, Any]], knowledge: Knowledge) -> tuple[str, ...]:
+    """The closest topics of the NLU's ranking that have an answer or a button."""
+    return tuple(
+        item["name"] for item in ranking
+        if item.get("name") not in NOT_TOPICS
+        and item.get("confidence", 0) >= MIN_CONFIDENCE
+        and (item["name"] in knowledge.entries or item["name"] in knowledge.labels)
+    )[:MAX_CHOICES]
+
+
+def _from_documents(found: documents.DocumentAnswer) -> Route:
+    if found.kind == "knowledge":
+        return Route(TOPIC, intent=found.intent, from_documents=True)
+    return Route(DOCUMENT, answer=found, from_documents=True)
+
+
+def route(text: str, lang: str, parse: dict[str, Any], knowledge: Knowledge) -> Route:
+    """The decision for a message ``text`` and the NLU's ``parse`` (intent, intent_ranking)."""
+    intent = (parse.get("intent") or {}).get("name")
+    confidence = float((parse.get("intent") or {}).get("confidence") or 0.0)
+    has_answer = intent in knowledge.entries
+    if has_answer and confidence >= CONFIDENT:
+        return Route(TOPIC, intent=intent)
+    found = documents.best_answer(text, lang) if text.strip() else None
+    if has_answer:
+        if isinstance(found, documents.DocumentAnswer) and found.words >= 2 and intent not in found.topics:
+            return _from_documents(found)
+        return Route(TOPIC, intent=intent)
+    closest = choices(parse.get("intent_ranking") or [], knowledge)
+    if isinstance(found, documents.DocumentAnswer) and not (closest and found.words < 2):
+        return _from_documents(found)
+    if closest:
+        return Route(CLARIFY, choices=closest)
+    if isinstance(found, documents.NoAnswer) and found.reason != documents.NO_MATCH:
+        return Route(UNKNOWN)
+    return Route(NOT_UNDERSTOOD)
