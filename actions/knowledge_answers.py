@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import routing
 from actions.common import ASK_HUMAN, failed_in_a_row, kb, language
-from bot import metrics
+from bot import answers, metrics
 from bot.documents import DocumentAnswer
 
 #: Topics of the menu shown when a message was not understood.
@@ -18,22 +18,24 @@ MAIN_MENU = ["ask_business_service", "ask_grants_overview", "ask_contact", "book
 
 
 def answer_topic(dispatcher: CollectingDispatcher, intent: str | None, lang: str) -> bool:
-    """Utter the knowledge entry for ``intent`` (text, source link, buttons); False if none."""
+    """Utter the knowledge entry for ``intent`` as one answer (text, contacts and source as its
+    footer, buttons: ``bot.answers``); False if there is none."""
     knowledge = kb()
     if intent not in knowledge.entries:
         return False
-    text, buttons = knowledge.answer(intent, lang)
-    dispatcher.utter_message(text=text, buttons=buttons, kind="answer")
+    answer, buttons = knowledge.answer(intent, lang)
+    dispatcher.utter_message(**answers.message(answer, buttons))
     return True
 
 
 def say_quote(dispatcher: CollectingDispatcher, found: DocumentAnswer) -> None:
-    """Utter a quote from a document: the document and section, the passage's own words, that it
-    is a quote, and the source with its date; a person as the way on."""
-    dispatcher.utter_message(text=found.text, buttons=[kb().button("request_human", found.language)],
-                             kind="answer", document={"passage": found.passage_id, "document": found.document_id,
-                                                      "section": found.section, "source": found.source_url,
-                                                      "verified": found.verified.isoformat()})
+    """Utter a quote from a document as one answer (``bot.answers``): the passage's own words and
+    that it is a quote, with the document, section and source as its footer; a person as the way
+    on. The passage's id stays on the message for the console."""
+    if found.answer is None:  # a quote always has one; nothing to say without it
+        return
+    dispatcher.utter_message(**answers.message(found.answer, [kb().button("request_human", found.language)]),
+                             document={"passage": found.passage_id, "document": found.document_id})
 
 
 async def respond(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:

@@ -12,54 +12,22 @@ import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import yaml
-from babel.dates import format_date
 
-from bot import settings, wording
+from bot import answers, settings, wording
+from bot.answers import long_date, site_name, source_link  # noqa: F401 - also used as knowledge.*
 
-LANGUAGES = ("da", "en")
-#: The municipality's general contact, used wherever a specific one is not known yet.
+LANGUAGES = answers.LANGUAGES
+#: The municipality's general contact: the way to reach its units that have no direct line yet.
 GENERAL_CONTACT = "koege_kommune"
-#: The last line of every answer and contact card: "Læs mere: [koege.dk](https://…) (kontrolleret
-#: 22. november 2026)". Wording in domain.yml; the link is markdown, which the web widget and the
-#: Telegram bridge show as a link with the text only, and plain-text channels show with the URL.
-READ_MORE = "utter_knowledge_source"
 #: Contact card lines (domain.yml): "E-mail: {email}", "Telefon: {phone}", "Adresse: {address}",
-#: and the note shown when a unit has neither e-mail nor phone yet.
+#: and the note shown when a unit has neither e-mail nor phone yet. A card ends with the source
+#: line of answers ("Kilde: [koege.dk](https://…) (kontrolleret 22. november 2026)").
 CARD_EMAIL = "utter_knowledge_card_email"
 CARD_PHONE = "utter_knowledge_card_phone"
 CARD_ADDRESS = "utter_knowledge_card_address"
 NOT_YET_KNOWN = "utter_knowledge_card_no_direct_contact"
-#: "Kontakt: {unit}, {how}" at the end of a topic answer.
-CONTACT_LINE = "utter_knowledge_contact_line"
-#: Long dates as Danish and English readers write them: "22. november 2026", "22 November 2026".
-DATE_PATTERN = {"da": "d. MMMM y", "en": "d MMMM y"}
-
-
-def long_date(day: dt.date, lang: str) -> str:
-    """``day`` in the long form of ``lang`` (Danish month names in lower case)."""
-    return format_date(day, DATE_PATTERN[lang], locale=lang)
-
-
-def site_name(url: str) -> str:
-    """The host of ``url`` without "www." ("koege.dk", "sn.dk")."""
-    host = urlsplit(url).hostname or url
-    return host.removeprefix("www.")
-
-
-def source_link(url: str, title: str | None = None) -> str:
-    """A markdown link whose text is ``title`` or the site's name; the URL's parentheses and
-    spaces are escaped so that the link survives markdown renderers."""
-    text = (title or site_name(url)).replace("[", "(").replace("]", ")")
-    target = url.replace(" ", "%20").replace("(", "%28").replace(")", "%29")
-    return f"[{text}]({target})"
-
-
-def read_more(url: str, title: str | None, verified: dt.date, lang: str) -> str:
-    """The source line that ends answers and contact cards, in ``lang``."""
-    return wording.text(READ_MORE, lang, link=source_link(url, title), date=long_date(verified, lang))
 
 
 class KnowledgeError(ValueError):
@@ -83,11 +51,13 @@ class Contact:
     keywords: tuple[str, ...] = ()
     source_title: str | None = None  # link text for ``titled_source``; else the site's name
     titled_source: str | None = None  # the URL ``source_title`` names (staff may change ``source``)
+    municipal: bool = False  # a unit of Køge Kommune: reached through the general contact when it has no line
 
-    def line(self, lang: str) -> str:
-        """One line for the end of a topic answer: the unit and how to reach it."""
-        reach = [v for v in (self.email, self.phone) if v] or [v for v in (self.address,) if v]
-        return wording.text(CONTACT_LINE, lang, unit=self.name[lang] + (f", {', '.join(reach)}" if reach else ""))
+    def item(self, lang: str) -> answers.Contact:
+        """The contact as it stands under an answer."""
+        return answers.Contact(name=self.name[lang], email=self.email, phone=self.phone,
+                               phone_hours=self.phone_hours[lang] if self.phone_hours else None,
+                               address=self.address, url=self.url)
 
     def card(self, lang: str) -> str:
         """A short contact card: unit, what it handles, e-mail, phone, address, source."""
@@ -103,7 +73,7 @@ class Contact:
             lines.append(wording.text(NOT_YET_KNOWN, lang))
         url = self.url or self.source
         title = self.source_title if url == self.titled_source else None
-        lines.append(read_more(url, title, self.verified, lang))
+        lines.append(answers.source_line(answers.Source(url, self.verified, title), lang))
         return "\n".join(lines)
 
 
@@ -140,20 +110,31 @@ class Knowledge:
     def button(self, intent: str, lang: str) -> dict:
         return {"title": self.title(intent, lang), "payload": f"/{intent}"}
 
-    def answer(self, intent: str, lang: str) -> tuple[str, list[dict]]:
-        """The reply text and buttons for a topic intent, in ``lang``."""
+    def answer(self, intent: str, lang: str) -> tuple[answers.Answer, list[dict]]:
+        """The answer and its buttons for a topic intent, in ``lang``."""
         entry = self.entries[intent]
-        contacts = [self.contacts[contact_id] for contact_id in entry.contacts]
         buttons = [self.button(intent, lang) for intent in entry.buttons]
-        if entry.missing:  # Køge has still to supply a fact: route to the municipality and a person
-            if not any(c.email or c.phone for c in contacts) and GENERAL_CONTACT in self.contacts:
-                contacts = [c for c in contacts if c.address] + [self.contacts[GENERAL_CONTACT]]
-            if "request_human" in self.labels and "request_human" not in entry.buttons:
-                buttons.append(self.button("request_human", lang))
+        if entry.missing and "request_human" in self.labels and "request_human" not in entry.buttons:
+            buttons.append(self.button("request_human", lang))  # Køge has still to supply a fact
         title = entry.source_title if entry.titled_source == entry.source else None
-        parts = [entry.text[lang].strip(), *(c.line(lang) for c in contacts),
-                 read_more(entry.source, title, entry.verified, lang)]
-        return "\n\n".join(parts), buttons
+        return answers.Answer(
+            body=entry.text[lang].strip(), source=answers.Source(entry.source, entry.verified, title),
+            language=lang, contacts=tuple(c.item(lang) for c in self.contacts_for(entry))), buttons
+
+    def contacts_for(self, entry: Entry) -> list[Contact]:
+        """The contacts under an answer: the entry's own, in its order and once each. When Køge
+        has still to supply a fact (``missing``) and the topic is the municipality's (one of its
+        units is named) but none of them has a direct line yet, the units that cannot be reached
+        give way to the municipality's general contact. A topic only others handle (a national
+        grant through Erhvervshus Sjælland) never gets the municipality's address."""
+        contacts = [self.contacts[contact_id] for contact_id in dict.fromkeys(entry.contacts)]
+        general = self.contacts.get(GENERAL_CONTACT)
+        if not entry.missing or general is None or any(c.email or c.phone for c in contacts):
+            return contacts
+        if not any(c.municipal or c.id == GENERAL_CONTACT for c in contacts):
+            return contacts
+        kept = [c for c in contacts if c.address and c.id != GENERAL_CONTACT]
+        return [*kept, general]
 
 
 def _require(raw: dict, keys: tuple[str, ...], where: str) -> None:

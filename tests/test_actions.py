@@ -27,15 +27,28 @@ def test_knowledge_answer_in_danish_with_source_and_buttons(dispatcher, kb):
     text = _texts(dispatcher)
     assert "300.000" in text
     assert f"]({kb.entries['ask_grant_smv_groen'].source})" in text  # a readable link to the source
-    assert "Læs mere: [" in text
+    assert "Kilde: [" in text
     assert _buttons(dispatcher), "follow-up buttons"
     assert all(b["payload"].startswith("/") for b in _buttons(dispatcher))
+
+
+def test_a_knowledge_answer_is_one_message_with_its_parts(dispatcher, kb):
+    """Text, contacts and source in ONE message (bot/answers.py): the whole text for clients that
+    read only text, the parts in ``custom.answer``, and the kind that earns a rating."""
+    call(ActionAnswerKnowledge().run(dispatcher, make_tracker("hvad er smv grøn?", "ask_grant_smv_groen"), {}))
+    [message] = dispatcher.messages
+    parts = message["custom"]["answer"]
+    assert message["kind"] == "answer" and message["buttons"]
+    assert message["text"] == parts["body"] + "\n\n" + "\n".join(parts["footer"])
+    assert parts["footer"][0].startswith("Kontakt: Erhvervshus Sjælland") and len(parts["footer"]) == 2
+    assert parts["source"]["url"] == kb.entries["ask_grant_smv_groen"].source
+    assert parts["contacts"][0]["name"] == "Erhvervshus Sjælland" and parts["quote"] is None
 
 
 def test_knowledge_answer_in_english(dispatcher):
     tracker = make_tracker("what is innobooster", "ask_grant_innobooster", language="en")
     call(ActionAnswerKnowledge().run(dispatcher, tracker, {}))
-    assert "Read more: [" in _texts(dispatcher, "en")
+    assert "Source: [" in _texts(dispatcher, "en")
     assert "Innovation Fund" in _texts(dispatcher) or "Innovationsfonden" in _texts(dispatcher)
 
 
@@ -95,11 +108,14 @@ def test_a_question_no_intent_answers_gets_a_quote_from_the_document_with_its_so
     tracker = make_tracker("Hvordan vil kommunen gøre det lettere at få varer til og fra virksomhederne?",
                            "nlu_fallback", ranking=[("nlu_fallback", 0.35), ("ask_welcome_letter", 0.3)])
     call(ActionClarify().run(dispatcher, tracker, {}))
-    [message] = dispatcher.messages
-    assert message["text"].startswith("Fra Køge Kommunes udkast til erhvervspolitik")
-    assert "indsats 4" in message["text"] and "»" in message["text"] and "citat fra udkastet" in message["text"]
-    assert "Læs mere: [" in message["text"] and "kontrolleret" in message["text"]
-    assert message["document"]["section"] and message["document"]["source"].startswith("https://")
+    [message] = dispatcher.messages  # one answer: the quote, and its document, section and source as footer
+    parts = message["custom"]["answer"]
+    assert parts["body"].startswith("»") and "citat fra udkastet" in parts["body"]
+    assert parts["quote"]["document"] == "Køge Kommunes udkast til erhvervspolitik 2024"
+    assert parts["quote"]["section"].startswith("indsats 4")
+    assert parts["footer"][0].startswith("Uddrag af Køge Kommunes udkast til erhvervspolitik 2024, indsats 4")
+    assert parts["footer"][-1].startswith("Kilde: [") and "kontrolleret" in parts["footer"][-1]
+    assert parts["source"]["url"].startswith("https://") and message["document"]["passage"]
     assert [b["payload"] for b in message["buttons"]] == ["/request_human"]
 
 

@@ -222,8 +222,9 @@ def test_redis_client_manager_only_with_a_redis_lock_store(monkeypatch):
 # ---- a real server with both channels ---------------------------------------------------
 
 APP = '''
-import json, os, sys
+import datetime as dt, json, os, sys
 from sanic import Sanic, response
+from bot import answers
 from bot.channels.rest import RestInput
 from bot.channels.socketio import SocketIOInput
 
@@ -233,6 +234,12 @@ rest, sio = RestInput(), SocketIOInput(session_persistence=True)
 async def on_new_message(message):
     if message.text == "boom":
         raise RuntimeError("boom")
+    if message.text == "answer":  # a factual answer, as Rasa hands the action's message on
+        answer = answers.Answer("Svar.\\n\\nMed to afsnit.", answers.Source("https://koege.dk/a", dt.date(2026, 11, 22)),
+                                contacts=(answers.Contact("Køge Kommune", address="Torvet 1, 4600 Køge"),))
+        sent = answers.message(answer, [{"title": "Mere", "payload": "/more"}])
+        await message.output_channel.send_response(message.sender_id, {**sent, "timestamp": 1.0})
+        return
     echo = json.dumps({"text": message.text, "channel": message.input_channel, "metadata": message.metadata})
     await message.output_channel.send_text_message(message.sender_id, echo, kind="answer")
 
@@ -255,7 +262,9 @@ class ChannelServer:
         script = folder / f"channel_app_{self.port}.py"
         script.write_text(APP)
         self.log = folder / f"channel_app_{self.port}.log"
-        environment = {**os.environ, "RASA_CORS": ORIGIN, "RATE_LIMIT_STORE": "memory",
+        # PYTHONPATH: the script lives in a temporary folder, so without it ``bot`` would be
+        # whatever checkout the virtual environment's editable install points to
+        environment = {**os.environ, "PYTHONPATH": str(settings.ROOT), "RASA_CORS": ORIGIN, "RATE_LIMIT_STORE": "memory",
                        "TELEGRAM_BRIDGE_TOKEN": BRIDGE_TOKEN, "WIDGET_SESSION_SECRET": SESSION_SECRET, **env}
         with self.log.open("w") as out:
             self.process = subprocess.Popen([sys.executable, str(script), str(self.port), str(workers)],
@@ -342,6 +351,23 @@ def test_rest_passes_a_good_message_on_in_the_rasa_format(server):
     plain = server.post(json.dumps({"sender": sender, "message": "Hej"}),
                         headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert echoed(plain)[0]["channel"] == "rest"
+
+
+ANSWER_TEXT = ("Svar.\n\nMed to afsnit.\n\nKontakt: Køge Kommune, Torvet 1, 4600 Køge\n"
+               "Kilde: [koege.dk](https://koege.dk/a) (kontrolleret 22. november 2026)")
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_rest_answers_a_factual_answer_with_one_message_and_its_parts(server, stream):
+    reply = server.post({"sender": "s-" + uuid.uuid4().hex, "message": "answer"}, stream=stream)
+    messages = ([json.loads(line) for line in reply.text.splitlines() if line.strip()] if stream
+                else reply.json())
+    [message] = messages
+    assert message["text"] == ANSWER_TEXT and message["buttons"] == [{"title": "Mere", "payload": "/more"}]
+    parts = message["custom"]["answer"]
+    assert parts["body"] == "Svar.\n\nMed to afsnit." and parts["footer"] == ANSWER_TEXT.split("\n\n")[-1].split("\n")
+    assert parts["contacts"] == [{"name": "Køge Kommune", "email": None, "phone": None, "phone_hours": None,
+                                  "address": "Torvet 1, 4600 Køge", "url": None}]
 
 
 @pytest.mark.parametrize("stream", [False, True])
@@ -558,6 +584,19 @@ def test_socketio_cleans_messages_sends_notes_and_the_kind(server):
                                           "metadata": {}}
 
 
+def test_socketio_sends_a_factual_answer_as_one_message_with_its_parts(server):
+    async def conversation() -> tuple[dict, bool]:
+        async with Widget(server.url) as widget:
+            await widget.say("answer")
+            return await widget.next(), await widget.nothing(0.5)
+
+    answer, alone = asyncio.run(conversation())
+    assert alone, "one bot_uttered, not one per paragraph and another for the custom payload"
+    assert answer["text"] == ANSWER_TEXT and answer["kind"] == "answer"
+    assert answer["quick_replies"] == [{"content_type": "text", "title": "Mere", "payload": "/more"}]
+    assert answer["custom"]["answer"]["body"] == "Svar.\n\nMed to afsnit."
+
+
 def test_socketio_ignores_malformed_events(server):
     async def conversation() -> tuple[bool, dict]:
         async with Widget(server.url) as widget:
@@ -685,6 +724,58 @@ def test_feedback_api_answers_bad_bodies_with_4xx_and_masks_cpr(tmp_path, monkey
     assert len(masked) == 1 and CPR not in masked[0].comment + masked[0].bot_message
     assert masked[0].bot_message == "Svar om [CPR fjernet]"
     db.engine(url).dispose()
+
+
+def test_handover_end_api_ends_only_the_callers_own_conversations_handover(monkeypatch):
+    """The widget's "Afslut samtalen med medarbejderen": the session token proves the
+    conversation is the caller's (as for ratings); the handover service does the rest."""
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from bot.handover import service
+    from bot.web import server as web_server
+
+    monkeypatch.setenv("WIDGET_SESSION_SECRET", SESSION_SECRET)
+    monkeypatch.setenv("RATE_LIMIT_STORE", "memory")
+    limits.reset()
+    ended: list[str] = []
+    outcome = {"value": True}
+
+    async def end_by_user(sender: str, url: str | None = None) -> bool:
+        if outcome["value"] is None:
+            raise service.HandoverProblem("Assistenten kan ikke nås lige nu.")
+        ended.append(sender)
+        return outcome["value"]
+
+    monkeypatch.setattr(service, "end_by_user", end_by_user)
+    sender, other = identity.new_web_session(), identity.new_web_session()
+    good = {"sender_id": sender, "session_token": identity.session_token(sender)}
+
+    calls = [  # (body, what the service finds)
+        (good, True),
+        ({**good, "sender_id": other}, True),  # another conversation, this one's token
+        ({**good, "session_token": None}, True),
+        ({"sender_id": "telegram:42", "session_token": identity.session_token("telegram:42")}, True),
+        ({**good, "sender_id": "x/../" + sender}, True),
+        (good, False),  # nothing open
+        (good, None),  # Rasa away
+    ]
+
+    async def run() -> list[tuple[int, dict]]:
+        async with TestClient(TestServer(web_server.create_app("http://localhost:5005"))) as client:
+            replies = []
+            for body, found in calls:
+                outcome["value"] = found
+                reply = await client.post("/api/handover/end", json=body)
+                replies.append((reply.status, await reply.json()))
+            form = await client.post("/api/handover/end", data="sender_id=x")
+            replies.append((form.status, await form.json()))
+            return replies
+
+    replies = asyncio.run(run())
+    assert [status for status, _ in replies] == [200, 403, 403, 403, 400, 200, 503, 415]
+    assert replies[0][1] == {"ended": True} and replies[5][1] == {"ended": False}
+    assert "error" in replies[6][1]
+    assert ended == [sender, sender]  # never another conversation
 
 
 # ---- what docs/limits.md says about the pinned aiohttp ------------------------------------

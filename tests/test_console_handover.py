@@ -12,6 +12,7 @@ import threading
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from aiohttp import web
 from rasa.shared.core.events import Event
 from rasa.shared.core.trackers import DialogueStateTracker
@@ -20,6 +21,7 @@ from bot.console import app as console_app
 from bot.console.views import handover as views
 from bot.handover import callbacks, queue, schedule
 from bot.store import audit, conversations, db, staff
+from bot.store.models import Handover
 from tests.web.console import trackers
 from tests.web.console.client import Client
 from tests.web.console.trackers import Say
@@ -30,8 +32,9 @@ PUSH_TOKEN = "push-test-token"
 
 
 class FakeRasa:
-    """Rasa's tracker-events endpoint and the Telegram bridge's push, on 127.0.0.1 (a free
-    port) in a thread of its own. ``fail`` makes both answer HTTP 500."""
+    """Rasa's tracker endpoints (the state, to see whether a conversation is paused, and the
+    events) and the Telegram bridge's push, on 127.0.0.1 (a free port) in a thread of its own.
+    ``fail`` makes all answer HTTP 500."""
 
     def __init__(self, tracker_url: str) -> None:
         self.tracker_url = tracker_url
@@ -60,6 +63,7 @@ class FakeRasa:
         self.store = trackers.store(self.tracker_url)
         app = web.Application()
         app.router.add_post("/conversations/{sid}/tracker/events", self._events)
+        app.router.add_get("/conversations/{sid}/tracker", self._state)
         app.router.add_post("/push", self._push)
         self.runner = web.AppRunner(app)
         await self.runner.setup()
@@ -67,6 +71,13 @@ class FakeRasa:
         await site.start()
         host, port = self.runner.addresses[0][:2]
         return f"http://{host}:{port}"
+
+    async def _state(self, request: web.Request) -> web.Response:
+        if self.fail or request.query.get("token") != TOKEN:
+            return web.json_response({"error": "nej"}, status=500 if self.fail else 401)
+        tracker = await self.store.retrieve(request.match_info["sid"])
+        return web.json_response({"sender_id": request.match_info["sid"],
+                                  "paused": bool(tracker and tracker.is_paused())})
 
     async def _events(self, request: web.Request) -> web.Response:
         if self.fail:
@@ -563,3 +574,91 @@ def test_every_read_of_a_whole_transcript_is_audited(world):
     assert reads() == 2  # the whole transcript as JSON
     reviewer.get(f"{path}/beskeder.json?efter={last}")
     assert reads() == 2  # only what came after a line already read
+
+
+def _pause(tracker_url: str, sender: str) -> None:
+    """The pause ``action_handover`` appends when the user asks for a person (Rasa's own event)."""
+    from rasa.shared.core.events import ConversationPaused
+
+    tracker_store = trackers.store(tracker_url)
+    tracker = asyncio.run(tracker_store.retrieve(sender))
+    tracker.update(ConversationPaused())
+    asyncio.run(tracker_store.save(tracker))
+    tracker_store.engine.dispose()
+
+
+def test_a_claim_adds_no_second_pause_to_a_conversation_paused_since_the_user_asked(world):
+    """The transcript shows one 'Chatbotten er sat på pause' per pause: the conversation has been
+    paused since the user asked (action_handover), so the claim only says a person joined."""
+    ids, rasa = world["ids"], world["rasa"]
+    _pause(world["tracker"], "web-1")
+    reviewer, path, _ = _taken(world, "web")
+    [joined] = rasa.calls[-1]["events"]
+    assert joined["metadata"]["utter_action"] == "utter_handover_joined"
+    shown = json.loads(reviewer.get(path + "/beskeder.json?efter=0").text)["lines"]
+    assert [line["text"] for line in shown if line["kind"] == "event"] == [views.EVENTS["pause"]]
+    assert queue.get(ids["web"], world["url"]).status == "claimed"
+
+
+def test_the_user_leaves_the_queue_and_staff_see_it(world):
+    from bot.handover import service
+
+    ids, rasa, url = world["ids"], world["rasa"], world["url"]
+    _pause(world["tracker"], "web-1")
+    assert asyncio.run(service.end_by_user("web-1", url)) is True
+    call = rasa.calls[-1]
+    assert call["sender"] == "web-1" and call["query"]["output_channel"] == "socketio"  # to the browser
+    resume, told, listen = call["events"]
+    assert resume == {"event": "resume"} and listen == {"event": "action", "name": "action_listen"}
+    assert told["metadata"]["utter_action"] == "utter_handover_left_queue" and "chatbotten" in told["text"]
+    assert queue.get(ids["web"], url).status == "left"
+    line, = audit.recent(action="handover_user_end", url=url)
+    assert (line.actor, line.target, line.detail) == ("bruger", audit.pseudonym("web-1"), f"overtagelse {ids['web']}, i kø")
+    assert asyncio.run(service.end_by_user("web-1", url)) is False  # nothing left to end
+    assert len(rasa.calls) == 1
+    admin = world["as"]("anne")
+    ended = json.loads(admin.get("/overtagelse.json").text)["ended"]
+    assert [(h["id"], h["status_label"]) for h in ended] == [(ids["web"], "Afsluttet af brugeren")]
+    assert "Brugeren afsluttede samtalen med medarbejderen" in admin.get("/revision").text
+
+
+def test_the_user_ends_the_conversation_with_a_person_who_can_then_no_longer_reply(world):
+    from bot.handover import service
+
+    ids, rasa, url = world["ids"], world["rasa"], world["url"]
+    reviewer, path, token = _taken(world, "web", by="bo")
+    assert asyncio.run(service.end_by_user("web-1", url)) is True
+    assert rasa.calls[-1]["events"][1]["metadata"]["utter_action"] == "utter_handover_left"
+    assert queue.get(ids["web"], url).status == "left"
+    assert audit.recent(action="handover_user_end", url=url)[0].detail == f"overtagelse {ids['web']}, taget af bo"
+    refused = reviewer.post(path + "/svar", {"tekst": "Hallo?"}, token=token)
+    assert refused.status == 400 and "Du har ikke denne samtale" in refused.text
+    assert json.loads(reviewer.get(path + "/beskeder.json").text)["status_label"] == "Afsluttet af brugeren"
+
+
+def test_a_users_end_rasa_does_not_take_leaves_the_handover_open(world):
+    from bot.handover import service
+
+    ids, rasa, url = world["ids"], world["rasa"], world["url"]
+    _taken(world, "rest", by="anne")
+    rasa.fail = True
+    with pytest.raises(service.HandoverProblem):
+        asyncio.run(service.end_by_user("rest-2", url))
+    assert queue.get(ids["rest"], url).status == "claimed" and queue.get(ids["rest"], url).claimed_by == "anne"
+    assert audit.count("handover_user_end", url=url) == 0
+
+
+def test_a_conversation_left_paused_after_its_handover_ended_is_released_by_the_user(world):
+    """A time-out whose resume never reached Rasa left the assistant paused: the user's button
+    is still a way out."""
+    from bot.handover import service
+
+    rasa, url = world["rasa"], world["url"]
+    assert asyncio.run(service.end_by_user("nobody-asked", url)) is False  # no handover: not ours
+    _pause(world["tracker"], "web-1")
+    with db.session(url) as s:
+        s.execute(sa.update(Handover).where(Handover.id == world["ids"]["web"]).values(status="timed_out"))
+    assert asyncio.run(service.end_by_user("web-1", url)) is True
+    assert rasa.calls[-1]["events"][0] == {"event": "resume"}
+    assert not asyncio.run(trackers.store(world["tracker"]).retrieve("web-1")).is_paused()
+    assert asyncio.run(service.end_by_user("web-1", url)) is False  # answering again: nothing to do

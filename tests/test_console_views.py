@@ -3,13 +3,15 @@ written by Rasa's SQLTrackerStore and a SQLite database: list and filters, trans
 triage, marking and the exports, bookings, dashboard, content edits and erasure."""
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import shutil
 
 import pytest
 import yaml
+from rasa.shared.core.events import BotUttered
 
-from bot import knowledge, settings
+from bot import answers, knowledge, settings
 from bot.console import app as console_app
 from bot.store import audit, content, conversations, db, review, staff
 from bot.store.models import Booking, Feedback
@@ -93,6 +95,28 @@ def test_a_transcript_shows_the_nlu_and_is_audited_and_masked_for_reviewers(worl
     seen = audit.pseudonym(ids["fallback"])
     assert ("anne", seen) in views and ("bo", seen) in views
     assert admin.get("/samtaler/findes-ikke").status == 404
+
+
+def test_a_factual_answer_is_one_reply_in_the_transcript_with_its_footer(world):
+    """The answer as the user read it: one reply, its text, then its contacts and source."""
+    kb = knowledge.load()
+    answer, buttons = kb.answer("ask_outdoor_serving", "da")
+    message = answers.message(answer, buttons)
+    store = trackers.store(world["tracker"])
+    tracker = asyncio.run(store.retrieve(world["ids"]["good"]))
+    tracker.update(BotUttered(message["text"], data={"buttons": buttons, "custom": message["custom"]},
+                              metadata={"kind": "answer"}))
+    asyncio.run(store.save(tracker))
+    store.engine.dispose()
+    found = conversations.transcript(world["ids"]["good"], world["tracker"])
+    turn = found.turns[-1]
+    assert (turn.kind, turn.text) == ("bot", answer.body) and turn.footer == answers.footer(answer)
+    assert turn.whole_text == message["text"]
+    page = world["as"]("anne").get(f"/samtaler/{world['ids']['good']}").text
+    assert page.count('class="text answer-footer"') == 1
+    assert "Kontakt: Teknik- og Miljøforvaltningen, tmf@koege.dk\nKilde: [koege.dk](" in page
+    masked = world["as"]("bo").get(f"/samtaler/{world['ids']['good']}").text
+    assert "tmf@koege.dk" not in masked  # the footer is masked for reviewers like the rest
 
 
 def test_tags_notes_and_reviewed(world):

@@ -8,19 +8,20 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot import knowledge
+from bot import answers, knowledge
 
 ROOT = Path(__file__).resolve().parent.parent
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 PHONE = re.compile(r"(?<![\d.,])(?:\+45\s?)?\d{2}\s?\d{2}\s?\d{2}\s?\d{2}(?![\d.,])")
 
 
+def _text(kb: knowledge.Knowledge, intent: str, lang: str) -> str:
+    """The answer as its message's text: the body and the footer."""
+    return answers.text(kb.answer(intent, lang)[0])
+
+
 def _all_answer_texts(kb: knowledge.Knowledge) -> list[str]:
-    texts = []
-    for intent in kb.entries:
-        for lang in knowledge.LANGUAGES:
-            texts.append(kb.answer(intent, lang)[0])
-    return texts
+    return [_text(kb, intent, lang) for intent in kb.entries for lang in knowledge.LANGUAGES]
 
 
 def test_every_entry_has_source_url_verified_date_and_both_languages(kb):
@@ -42,8 +43,8 @@ MARKDOWN_LINK = re.compile(r"\[([^\]]+)\]\(([^)\s]+)\)")
 
 def test_every_answer_ends_with_a_short_source_link_and_a_long_date(kb):
     for intent, entry in kb.entries.items():
-        for lang, start, date in (("da", "Læs mere: ", DANISH_DATE), ("en", "Read more: ", ENGLISH_DATE)):
-            last = kb.answer(intent, lang)[0].splitlines()[-1]
+        for lang, start, date in (("da", "Kilde: ", DANISH_DATE), ("en", "Source: ", ENGLISH_DATE)):
+            last = _text(kb, intent, lang).splitlines()[-1]
             assert last.startswith(start), (intent, last)
             [(text, url)] = MARKDOWN_LINK.findall(last)
             assert url == entry.source.replace("(", "%28").replace(")", "%29")
@@ -53,8 +54,8 @@ def test_every_answer_ends_with_a_short_source_link_and_a_long_date(kb):
 
 
 def test_the_link_text_is_the_source_title_or_the_site_name(kb):
-    text, _ = kb.answer("ask_grant_smv_groen", "da")
-    assert "Læs mere: [danskindustri.dk](https://www.danskindustri.dk/" in text
+    text = _text(kb, "ask_grant_smv_groen", "da")
+    assert "Kilde: [danskindustri.dk](https://www.danskindustri.dk/" in text
     assert knowledge.site_name("https://koege.dk/virksomhed/x") == "koege.dk"
     assert knowledge.source_link("https://www.koege.dk/a", "Køge Kommune") == "[Køge Kommune](https://www.koege.dk/a)"
     assert knowledge.source_link("https://example.org/a_(b) c") == "[example.org](https://example.org/a_%28b%29%20c)"
@@ -69,12 +70,12 @@ def test_a_source_title_from_the_file_is_the_link_text_until_staff_change_the_so
     }
     (tmp_path / "x.yml").write_text(yaml.safe_dump({"entries": [entry]}))
     kb = knowledge.load(tmp_path)
-    assert kb.answer("ask_x", "da")[0].endswith(
-        "Læs mere: [Eksempel](https://www.example.org/long/path) (kontrolleret 22. november 2026)")
-    assert kb.answer("ask_x", "en")[0].endswith(
-        "Read more: [Eksempel](https://www.example.org/long/path) (checked 22 November 2026)")
+    assert _text(kb, "ask_x", "da").endswith(
+        "Kilde: [Eksempel](https://www.example.org/long/path) (kontrolleret 22. november 2026)")
+    assert _text(kb, "ask_x", "en").endswith(
+        "Source: [Eksempel](https://www.example.org/long/path) (checked 22 November 2026)")
     changed = knowledge.apply_overrides(kb, {("answer", "ask_x"): {"source": "https://other.dk/page"}})
-    assert changed.answer("ask_x", "da")[0].splitlines()[-1].startswith("Læs mere: [other.dk](https://other.dk/page)")
+    assert _text(changed, "ask_x", "da").splitlines()[-1].startswith("Kilde: [other.dk](https://other.dk/page)")
 
 
 @pytest.mark.parametrize(("day", "lang", "expected"), [
@@ -90,10 +91,10 @@ def test_dates_are_written_in_long_form(day, lang, expected):
 def test_contact_cards_end_with_a_short_source_link_and_their_labels_come_from_the_domain(kb):
     card = kb.contacts["parkering"].card("da").splitlines()
     assert card[1:3] == ["E-mail: parkering@koege.dk", "Telefon: 56 67 25 50 (Se telefontiderne på kommunens side)"]
-    assert card[-1].startswith("Læs mere: [koege.dk](https://www.koege.dk/") and DANISH_DATE.search(card[-1])
+    assert card[-1].startswith("Kilde: [koege.dk](https://www.koege.dk/") and DANISH_DATE.search(card[-1])
     english = kb.contacts["koege_kommune"].card("en").splitlines()
     assert "Address: Torvet 1, 4600 Køge" in english
-    assert english[-1].startswith("Read more: [koege.dk](") and ENGLISH_DATE.search(english[-1])
+    assert english[-1].startswith("Source: [koege.dk](") and ENGLISH_DATE.search(english[-1])
 
 
 def test_answers_are_short(kb):
@@ -164,13 +165,45 @@ def test_a_button_to_an_unknown_intent_is_rejected(tmp_path):
 
 
 def test_an_answer_with_a_missing_fact_routes_to_the_general_contact_and_a_person(kb):
-    text, buttons = kb.answer("ask_welcome_letter", "da")  # the letter's text must come from Køge
+    answer, buttons = kb.answer("ask_welcome_letter", "da")  # the letter's text must come from Køge
     assert kb.entries["ask_welcome_letter"].missing
-    assert "Torvet 1, 4600 Køge" in text
+    assert [c.name for c in answer.contacts] == ["Køge Kommune"]  # the business service has no line yet
+    assert "Kontakt: Køge Kommune, Torvet 1, 4600 Køge" in answers.footer(answer)
     assert "/request_human" in [b["payload"] for b in buttons]
 
 
+def test_a_grant_others_run_gets_their_contact_not_the_municipalitys_address(kb):
+    """SMV:Grøn is a national scheme: Erhvervshus Sjælland is the one to ask. The municipality's
+    address under it would read as if Køge ran the scheme."""
+    for intent in ("ask_grant_smv_groen", "ask_grant_smv_digital", "ask_grant_export", "ask_erhvervshus"):
+        answer, buttons = kb.answer(intent, "da")
+        assert kb.entries[intent].missing, intent
+        assert [c.name for c in answer.contacts] == ["Erhvervshus Sjælland"], intent
+        assert "Torvet 1" not in answers.text(answer), intent
+        assert "/request_human" in [b["payload"] for b in buttons]  # a person can still help
+
+
+def test_a_municipal_topic_names_each_contact_once(kb):
+    answer, _ = kb.answer("ask_business_service", "da")  # erhvervsservice (no line yet) and Køge Kommune
+    assert [c.name for c in answer.contacts] == ["Køge Kommune"]
+    green, _ = kb.answer("ask_green_2030", "en")  # a municipal unit with an address, and Connect Køge
+    assert [c.name for c in green.contacts][-1] == "Køge Municipality"
+    assert len({c.name for c in green.contacts}) == len(green.contacts)
+
+
+def test_the_contacts_under_answers_are_the_entries_own_or_the_general_one(kb):
+    """Never invented: every contact under an answer is one of contacts.yml, with its own data."""
+    by_name = {(c.name[lang], lang): c for c in kb.contacts.values() for lang in knowledge.LANGUAGES}
+    for intent, entry in kb.entries.items():
+        for lang in knowledge.LANGUAGES:
+            for item in kb.answer(intent, lang)[0].contacts:
+                contact = by_name[(item.name, lang)]
+                assert contact.id in entry.contacts or contact.id == knowledge.GENERAL_CONTACT, (intent, contact.id)
+                assert (item.email, item.phone, item.address) == (contact.email, contact.phone, contact.address)
+
+
 def test_an_answer_without_missing_facts_has_no_extra_contact(kb):
-    text, buttons = kb.answer("ask_markedsmodningsfonden", "da")
+    answer, buttons = kb.answer("ask_markedsmodningsfonden", "da")
     assert not kb.entries["ask_markedsmodningsfonden"].missing
+    assert answer.contacts == ()
     assert "/request_human" not in [b["payload"] for b in buttons]

@@ -35,12 +35,29 @@ def test_grant_question_is_answered_with_amount_and_source(bot, kb):
     assert kb.entries["ask_grant_smv_groen"].source in text
 
 
+def test_a_factual_answer_is_one_rest_message_with_its_parts(bot, kb):
+    """The whole answer in one message's text (for clients that read only that), and its parts in
+    ``custom.answer`` for clients that lay them out (bot/answers.py)."""
+    reply = requests.post(f"{bot.rasa}/webhooks/rest/webhook", timeout=120,
+                          json={"sender": uuid.uuid4().hex, "message": "hvad er smv grøn?"})
+    [message] = reply.json()
+    parts = message["custom"]["answer"]
+    assert message["text"] == parts["body"] + "\n\n" + "\n".join(parts["footer"])
+    assert "300.000" in parts["body"] and message["buttons"]
+    assert [c["name"] for c in parts["contacts"]] == ["Erhvervshus Sjælland"]
+    entry = kb.entries["ask_grant_smv_groen"]
+    assert parts["source"] == {"url": entry.source, "title": "danskindustri.dk", "verified": entry.verified.isoformat(),
+                               "verified_text": wording.format_date(entry.verified, "da")}
+    assert parts["footer"][-1].startswith("Kilde: [danskindustri.dk](") and parts["language"] == "da"
+    assert "Torvet 1" not in message["text"]
+
+
 def test_english_question_gets_an_english_answer(bot):
     text, buttons = bot.say("What grants are there for green transition?")
     # A direct answer, or (the question fits the grants overview and SMV:Grøn about equally)
     # the "did you mean" question: either way in English, with English topic buttons.
-    assert "Read more:" in text or text.startswith(wording.text("utter_clarify", "en")), text
-    assert "Læs mere" not in text and all(b["title"] != "Tal med en medarbejder" for b in buttons)
+    assert "Source:" in text or text.startswith(wording.text("utter_clarify", "en")), text
+    assert "Kilde:" not in text and all(b["title"] != "Tal med en medarbejder" for b in buttons)
 
 
 def test_citizen_question_is_deflected_honestly(bot):

@@ -455,6 +455,24 @@ def test_danish_question_is_answered_with_its_source_link(api, kb):
 
 
 @slow
+def test_a_factual_answer_is_one_message_with_an_html_footer(api, kb):
+    """One sendMessage: the answer, its contact and source as an italic footer, the buttons under it."""
+    chat = Chat(api)
+    before = len([c for c in api.calls("sendMessage") if c.params.get("chat_id") == chat.id])
+    [answer] = chat.say("hvad er smv grøn?")
+    sent = [c for c in api.calls("sendMessage") if c.params.get("chat_id") == chat.id]
+    assert len(sent) == before + 1
+    body, footer = answer.text.split("\n\n")
+    assert "300.000" in body and answer.parse_mode == "HTML"
+    contact, source = footer.split("\n")
+    assert contact == "<i>Kontakt: Erhvervshus Sjælland, Sorø (hos VKST, Fulbyvej) og en afdeling i Vordingborg</i>"
+    assert source.startswith(f'<i>Kilde: <a href="{html.escape(kb.entries["ask_grant_smv_groen"].source)}">'
+                             "danskindustri.dk</a> (kontrolleret ") and source.endswith("</i>")
+    assert "Torvet 1" not in answer.text  # a national scheme: not the municipality's address
+    assert answer.titles and utf16_len(plain(answer.text)) <= MESSAGE_LIMIT
+
+
+@slow
 def test_english_question_is_answered_in_english(api):
     chat = Chat(api, "da")  # a Danish Telegram app; the user writes English
     reply = chat.say("How do I get a building permit for my company?")

@@ -18,7 +18,11 @@ task fails before it signals the end of the stream). This one answers every requ
 - the rate limits per conversation and per client (``bot.channels.hygiene``): HTTP 429 with
   the polite answer as an ordinary bot message, so clients show it;
 - the message cleaned as every channel does (control characters, CPR numbers, length), with a
-  note before the answer when something was removed or cut.
+  note before the answer when something was removed or cut;
+- a factual answer (``bot.answers``) is ONE message: ``text`` (body and footer), ``buttons`` and
+  ``custom`` (``{"answer": {...}}``, its parts for clients that lay them out themselves), where
+  Rasa's channel would answer with the text and then the ``custom`` payload as a message of its
+  own. Other messages are as Rasa's channel sends them.
 
 Every Sanic route of the Rasa server (the socket.io endpoint and Rasa's HTTP API included)
 reads at most ``MAX_REQUEST`` bytes of body instead of Sanic's default 100 MB. Sanic 21.12
@@ -42,7 +46,7 @@ from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse, ResponseStream
 
-from bot import metrics
+from bot import answers, metrics
 from bot.channels import body, hygiene, identity
 from bot.rasa_ext.server import ServerBlueprint
 
@@ -53,6 +57,28 @@ MAX_REQUEST = 1024 * 1024  # every route of the Rasa server (Sanic's default: 10
 MAX_METADATA = 2048
 INPUT_CHANNELS = ("rest", "telegram")
 DONE = "DONE"
+
+
+class OneMessageAnswers:
+    """Rasa's collecting output channels, but an answer is collected as one message."""
+
+    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+        parts = answers.of(message)
+        if parts is None:
+            await super().send_response(recipient_id, message)  # type: ignore[misc]
+            return
+        buttons = message.get("buttons") or message.get("quick_replies") or None
+        await self._persist_message(self._message(  # type: ignore[attr-defined]
+            recipient_id, text=str(message.get("text") or parts["body"]), buttons=buttons,
+            custom={answers.CUSTOM_KEY: parts}))
+
+
+class AnswerCollector(OneMessageAnswers, CollectingOutputChannel):
+    """The REST channel's reply."""
+
+
+class AnswerQueue(OneMessageAnswers, QueueOutputChannel):
+    """The REST channel's streamed reply (``?stream=true``)."""
 
 
 class Refused(Exception):
@@ -124,7 +150,7 @@ class RestInput(RasaRestInput):
                                  metadata: dict[str, Any] | None) -> None:
         """Rasa's, but the end of the stream is signalled whatever happens."""
         try:
-            collector = QueueOutputChannel(queue)
+            collector = AnswerQueue(queue)
             await on_new_message(UserMessage(text, collector, sender_id, input_channel=input_channel,
                                              metadata=metadata))
         except Exception as err:  # noqa: BLE001 - the client gets the end of the stream
@@ -180,7 +206,7 @@ class RestInput(RasaRestInput):
             if rasa.utils.endpoints.bool_arg(request, "stream", default=False):
                 return response.stream(self.stream_with_notes(on_new_message, message, cleaned.text, notes),
                                        content_type="text/event-stream")
-            collector = CollectingOutputChannel()
+            collector = AnswerCollector()
             started = time.perf_counter()
             try:
                 await on_new_message(UserMessage(cleaned.text, collector, message.sender,

@@ -1,7 +1,7 @@
 """The chat widget's channel: Rasa's socket.io channel, with what a public endpoint needs.
 
 credentials.yml names ``bot.channels.socketio.SocketIOInput`` instead of ``socketio``. It
-differs from Rasa's in six ways:
+differs from Rasa's in seven ways:
 
 - **The channel draws the conversation id.** Rasa's channel takes any ``session_id`` a client
   names, in ``session_request`` and in every message, so anyone could write into anyone's
@@ -38,6 +38,12 @@ differs from Rasa's in six ways:
   for this channel's notes; ``"person"`` for a reply a member of staff wrote during a handover;
   else null) and ``response`` (the domain response's name, if any),
   so the widget shows rating buttons only under answers and marks a person's replies.
+- **A factual answer is one message.** Rasa's channel sends every paragraph of a text as a
+  ``bot_uttered`` of its own, and a message's ``custom`` payload as yet another. An answer
+  (``bot.answers``: the text, and ``custom.answer`` with its body and footer) goes out as ONE
+  ``bot_uttered`` with ``text``, ``quick_replies``, ``custom``, ``kind`` and ``response``, so the
+  widget shows it in one bubble with its contacts and source as a footer and the rating under
+  it. Other messages are split at blank lines as before.
 """
 from __future__ import annotations
 
@@ -56,7 +62,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncRedisManager, AsyncServer
 
-from bot import metrics, settings
+from bot import answers, metrics, settings
 from bot.channels import hygiene, identity
 
 log = logging.getLogger(__name__)
@@ -74,6 +80,19 @@ class SocketIOOutput(RasaSocketIOOutput):
         # a handover's reply has kind "person" (bot/handover); the staff member's sign-in name
         # (metadata "staff") stays in the transcript and is never sent to the user
         return {"kind": kwargs.get("kind"), "response": kwargs.get("utter_action")}
+
+    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+        """An answer as one event (see the module's description); anything else as Rasa sends it."""
+        parts = answers.of(message)
+        if parts is None:
+            await super().send_response(recipient_id, message)
+            return
+        buttons = message.get("quick_replies") or message.get("buttons") or []
+        await self._send_message(recipient_id, {
+            "text": str(message.get("text") or parts["body"]),
+            "quick_replies": [{"content_type": "text", "title": b["title"], "payload": b["payload"]}
+                              for b in buttons if isinstance(b, dict) and "title" in b and "payload" in b],
+            "custom": {answers.CUSTOM_KEY: parts}, **self._about(message)})
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         for part in text.strip().split("\n\n"):

@@ -5,9 +5,10 @@ for questions about the policy's content. It returns
 
 * ``DocumentAnswer`` of kind ``document``: a verbatim quote of the best passage (at most
   ``QUOTE_MAX_SENTENCES`` sentences and ``QUOTE_MAX_CHARS`` characters, cut at sentence
-  boundaries), introduced with the document and section ("Fra Køge Kommunes udkast til
-  erhvervspolitik 2024, indsats 4 (…):"), a note that it is a quote (from a draft, for the
-  policy), and the source line; the same facts as fields for the channel to render;
+  boundaries) and a note that it is a quote (from a draft, for the policy; in Danish, for an
+  English question), as one answer (``bot.answers``) whose footer names the document and section
+  ("Uddrag af Køge Kommunes udkast til erhvervspolitik 2024, indsats 4 (…)") and the source with
+  its date; the same facts as fields;
 * ``DocumentAnswer`` of kind ``knowledge``: a knowledge-base entry matches best, and the
   dialogue should give that entry's written answer (``intent``; ``text`` already holds it);
 * ``NoAnswer``: no passage is good enough; the text says so and offers a person.
@@ -42,7 +43,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from bot import knowledge, wording
+from bot import answers, knowledge, wording
 from bot.documents.index import Hit, PassageIndex
 from bot.documents.passages import DOCUMENT, KNOWLEDGE, Passage, all_passages
 from bot.documents.text import QUOTE_MAX_CHARS, QUOTE_MAX_SENTENCES, quote
@@ -67,7 +68,7 @@ NO_AMOUNT = "no_amount"  # an amount is asked for, and the passage has no number
 class DocumentAnswer:
     """A passage good enough to answer with, as text and as fields."""
 
-    text: str  # the whole reply: introduction, quote, note and source line (or the written answer)
+    text: str  # the whole reply as text (``answers.text(answer)``)
     kind: str  # "document" (a quote) or "knowledge" (give the entry's written answer: ``intent``)
     language: str
     passage_id: str
@@ -80,10 +81,9 @@ class DocumentAnswer:
     coverage: float
     words: int = 0  # the question's content words (one word is a topic rather than a question)
     topics: tuple[str, ...] = ()  # the intents whose written answers are about the same topic
-    intro: str = ""  # "Fra Køge Kommunes udkast til erhvervspolitik 2024, indsats 4 (…):"
+    answer: answers.Answer | None = None  # the one message: quote and note, with document, section, source
     quote: str = ""  # the passage's own words, verbatim
     note: str = ""  # "Det er et citat fra udkastet …"
-    source_line: str = ""  # "Læs mere: [title](url) (kontrolleret 22. november 2026)"
     section: str | None = None  # the section's label in ``language``
     section_title: str | None = None  # as the document writes it
     focus_area: int | None = None  # the policy's focus area ("indsats") number
@@ -209,24 +209,21 @@ def _quote_answer(hit: Hit, question: str, language: str, index: PassageIndex) -
     cited_as = (passage.cited_as or {}).get(language) or passage.title
     words = quote(passage.text, _relevance(question, language, index),
                   max_sentences=QUOTE_MAX_SENTENCES, max_chars=QUOTE_MAX_CHARS)
-    intro = wording.text("utter_document_quote_intro", language, cited_as=cited_as,
-                         section=section or cited_as)
-    if not section:
-        intro = intro.replace(f", {cited_as}:", ":")
     quoted = wording.text("utter_document_quote", language, quote=words)
     note = wording.text(f"utter_document_note_{passage.document_kind}", language,
                         publisher=passage.publisher)
     link_title = passage.title if language == "da" else (passage.title_en or passage.title)
-    source_line = knowledge.read_more(passage.source, link_title, passage.verified, language)
+    answer = answers.Answer(
+        body=f"{quoted}\n\n{note}", language=language,
+        source=answers.Source(passage.source, passage.verified, title=link_title),
+        quote=answers.Quote(cited_as, section=section))
     return DocumentAnswer(
-        text="\n\n".join((intro, quoted, note, source_line)), kind=DOCUMENT, language=language,
+        text=answers.text(answer), kind=DOCUMENT, language=language,
         passage_id=passage.id, document_id=passage.document_id, document_title=passage.title,
         document_kind=passage.document_kind, source_url=passage.source, verified=passage.verified,
         score=hit.score, coverage=hit.coverage, words=len(hit.matched) + len(hit.missing),
-        topics=passage.section.intents if passage.section else (), intro=intro,
-        quote=words, note=note,
-        source_line=source_line, section=section,
-        section_title=passage.section.title if passage.section else None,
+        topics=passage.section.intents if passage.section else (), answer=answer, quote=words, note=note,
+        section=section, section_title=passage.section.title if passage.section else None,
         focus_area=passage.focus_area, heading=passage.heading, item=passage.item, page=passage.page,
     )
 
@@ -234,7 +231,8 @@ def _quote_answer(hit: Hit, question: str, language: str, index: PassageIndex) -
 def _knowledge_answer(hit: Hit, language: str) -> DocumentAnswer:
     passage = hit.passage
     kb = knowledge.default()
-    text, buttons = kb.answer(passage.intent, language) if passage.intent in kb.entries else ("", [])
+    answer, buttons = kb.answer(passage.intent, language) if passage.intent in kb.entries else (None, [])
+    text = answers.text(answer) if answer else ""
     entry = kb.entries.get(passage.intent)
     return DocumentAnswer(
         text=text, kind=KNOWLEDGE, language=language, passage_id=passage.id,
@@ -243,6 +241,6 @@ def _knowledge_answer(hit: Hit, language: str) -> DocumentAnswer:
         document_kind=KNOWLEDGE, source_url=entry.source if entry else passage.source,
         verified=entry.verified if entry else passage.verified, score=hit.score,
         coverage=hit.coverage, words=len(hit.matched) + len(hit.missing), topics=(passage.intent,),
-        intent=passage.intent,
+        answer=answer, intent=passage.intent,
         buttons=tuple(buttons),
     )

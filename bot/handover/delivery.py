@@ -11,7 +11,8 @@ it as a bot line with ``metadata.staff`` (who wrote it) and ``metadata.kind = "p
 - **REST**: stored only (a REST client fetches nothing it did not ask for).
 
 Pausing and resuming the assistant are the ``pause`` / ``resume`` events of the same API
-(Rasa's conversation pause: while paused, user messages are stored but not answered).
+(Rasa's conversation pause: while paused, user messages are stored but not answered);
+``paused`` asks Rasa whether a conversation is paused, so that a pause is appended only once.
 
 **One outcome.** What Rasa stored is what happened: the conversation's state (paused or not)
 and its transcript live there. ``send`` raises ``DeliveryError`` only when Rasa did not take
@@ -95,14 +96,39 @@ async def _post(url: str, what: str, **options: Any) -> int:
 
 
 async def _rasa(sender_id: str, events: list[dict[str, Any]], emit: bool) -> None:
-    if not addressable(sender_id):
-        raise DeliveryError("Samtalens id kan ikke bruges i Rasas API (mellemrum eller særlige tegn).")
-    url = settings.get("RASA_INTERNAL_URL").rstrip("/") + f"/conversations/{sender_id}/tracker/events"
-    params = {"token": settings.secret_file("RASA_API_TOKEN", "api-token")}
+    url = _tracker_url(sender_id) + "/events"
+    params = _api_token()
     if emit:
         params.update(execute_side_effects="true", output_channel="socketio")
     if await _post(url, "Assistenten", params=params, json=events) != 200:
         raise DeliveryError("Assistenten tog ikke imod beskeden.")
+
+
+def _tracker_url(sender_id: str) -> str:
+    if not addressable(sender_id):
+        raise DeliveryError("Samtalens id kan ikke bruges i Rasas API (mellemrum eller særlige tegn).")
+    return settings.get("RASA_INTERNAL_URL").rstrip("/") + f"/conversations/{sender_id}/tracker"
+
+
+def _api_token() -> dict[str, str]:
+    return {"token": settings.secret_file("RASA_API_TOKEN", "api-token")}
+
+
+async def paused(sender_id: str) -> bool:
+    """Whether Rasa has the conversation paused (DeliveryError when Rasa cannot say)."""
+    params = {**_api_token(), "include_events": "NONE"}
+    try:
+        async with aiohttp.ClientSession(timeout=TIMEOUT) as session, \
+                session.get(_tracker_url(sender_id), params=params) as answer:
+            if answer.status == 200:
+                state = await answer.json(content_type=None)
+                if isinstance(state, dict):
+                    return state.get("paused") is True
+            log.warning("Rasa did not say whether a conversation is paused (HTTP %s)", answer.status)
+    except (aiohttp.ClientError, TimeoutError, ValueError) as err:
+        log.warning("Rasa could not be asked whether a conversation is paused (%s)", type(err).__name__)
+        raise DeliveryError("Assistenten kan ikke nås lige nu. Prøv igen om lidt.") from None
+    raise DeliveryError("Assistenten tog ikke imod beskeden.")
 
 
 async def _telegram(sender_id: str, event: dict[str, Any], lang: str) -> int:

@@ -1,4 +1,5 @@
-"""The handover queue in the database: request, claim, hand back, close, time out.
+"""The handover queue in the database: request, claim, hand back, close, time out, and the
+user's own end (``leave``).
 
 Every change is one conditional UPDATE (``WHERE status = …``), so two members of staff
 claiming at once, or a claim racing the time-out, leave exactly one winner; a partial unique
@@ -19,6 +20,7 @@ from bot.store.models import (
     CLAIMED,
     CLOSED,
     HANDED_BACK,
+    LEFT,
     OPEN_HANDOVER,
     TIMED_OUT,
     WAITING,
@@ -56,6 +58,13 @@ def open_for(sender_id: str, url: str | None = None) -> Handover | None:
     with db.session(url) as s:
         return s.scalars(sa.select(Handover).where(
             Handover.sender_id == sender_id, Handover.status.in_(OPEN_HANDOVER))).first()
+
+
+def latest_for(sender_id: str, url: str | None = None) -> Handover | None:
+    """The conversation's newest handover, open or ended, if any."""
+    with db.session(url) as s:
+        return s.scalars(sa.select(Handover).where(Handover.sender_id == sender_id)
+                         .order_by(Handover.id.desc()).limit(1)).first()
 
 
 def request(req: Request, url: str | None = None) -> tuple[Handover, bool]:
@@ -151,7 +160,7 @@ def reopen(handover_id: int, url: str | None = None) -> None:
     claimed (``claimed_by`` says so), else waiting."""
     state = sa.case((Handover.claimed_by.is_not(None), CLAIMED), else_=WAITING)
     with db.session(url) as s:
-        s.execute(sa.update(Handover).where(Handover.id == handover_id, Handover.status.in_((CLOSED, HANDED_BACK)))
+        s.execute(sa.update(Handover).where(Handover.id == handover_id, Handover.status.in_((CLOSED, HANDED_BACK, LEFT)))
                   .values(status=state, ended_at=None))
 
 
@@ -169,6 +178,12 @@ def end(handover_id: int, staff: str, close: bool, url: str | None = None, admin
         if done.rowcount != 1:
             raise HandoverError(handover_id)
         return s.get(Handover, handover_id)
+
+
+def leave(handover_id: int, url: str | None = None) -> Handover:
+    """The user ends the handover, waiting or claimed (``LEFT``); HandoverError if it ended
+    meanwhile. The row keeps whether it had been claimed (``claimed_by``)."""
+    return _change(handover_id, OPEN_HANDOVER, url, status=LEFT, ended_at=utcnow())
 
 
 def _minutes_ago(setting: str, now: dt.datetime | None) -> dt.datetime:

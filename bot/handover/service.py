@@ -1,11 +1,12 @@
 """What staff do with a handover, and the time-outs: the queue's state (``queue``), the
 messages to the user (``delivery``) and the audit log, together.
 
-Every claim, reply, hand-back, close and time-out is a line in the audit log (the member of
-staff, the action, the conversation; never the message's text). The queue's state follows
-what Rasa stored (``delivery``'s one outcome): a change is undone only when Rasa did not take
-its events; a Telegram push that failed afterwards is reported to staff (``Done.problem``)
-and changes nothing. Two time-outs run in the console (``watch``): a waiting conversation
+The user can end it too (``end_by_user``: the widget's "Afslut samtalen med medarbejderen").
+Every claim, reply, hand-back, close, time-out and user's end is a line in the audit log (the
+member of staff or ``bruger``, the action, the conversation; never the message's text). The
+queue's state follows what Rasa stored (``delivery``'s one outcome): a change is undone only
+when Rasa did not take its events; a Telegram push that failed afterwards is reported to staff
+(``Done.problem``) and changes nothing. Two time-outs run in the console (``watch``): a waiting conversation
 nobody takes (``HANDOVER_CLAIM_MINUTES``: a callback is offered) and a taken one whose member
 of staff stopped answering (``HANDOVER_IDLE_MINUTES``: handed back to the assistant). An
 admin can end a conversation a colleague left open.
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 from bot.handover import delivery, queue
 from bot.handover.queue import HandoverError
 from bot.store import audit
-from bot.store.models import CLAIMED, Handover
+from bot.store.models import CLAIMED, OPEN_HANDOVER, WAITING, Handover
 
 log = logging.getLogger(__name__)
 WATCH_SECONDS = 10
@@ -43,19 +44,38 @@ def _record(actor: str, action: str, handover: Handover, detail: str | None = No
 
 
 async def claim(handover_id: int, staff: str, url: str | None = None) -> Done:
-    """Take the conversation: the assistant is paused and the user told that ``staff`` joined."""
+    """Take the conversation: the user is told that ``staff`` joined. The assistant has been
+    paused since the user asked (``action_handover``), so the pause is appended only when Rasa
+    says the conversation is not paused (the user restarted it meanwhile): one pause, one line
+    in the transcript."""
     try:
         row = await asyncio.to_thread(queue.claim, handover_id, staff, url)
     except HandoverError:
         raise HandoverProblem("Samtalen er allerede taget af en anden, eller den er afsluttet.") from None
-    events = [delivery.PAUSE, delivery.wording_event("utter_handover_joined", row.language)]
+    joined = delivery.wording_event("utter_handover_joined", row.language)
     try:
+        pause = not await delivery.paused(row.sender_id)
+        events = [delivery.PAUSE, joined] if pause else [joined]
         sent = await delivery.send(row.sender_id, row.channel, events, row.language)
     except delivery.DeliveryError as err:
         await asyncio.to_thread(queue.unclaim, handover_id, staff, url)
         raise HandoverProblem(str(err)) from None
     await asyncio.to_thread(_record, staff, "handover_claim", row, None, url)
+    if pause:
+        await _resume_if_ended(row, url)
     return await _unless_left(row, staff, sent, url)
+
+
+async def _resume_if_ended(row: Handover, url: str | None) -> None:
+    """The user ended the handover while the claim was on its way, after their end had resumed
+    the assistant: the claim's pause must not outlive the handover."""
+    current = await asyncio.to_thread(queue.get, row.id, url)
+    if current is None or current.status in OPEN_HANDOVER:
+        return
+    try:
+        await delivery.send(row.sender_id, row.channel, [delivery.RESUME, delivery.LISTEN], row.language)
+    except delivery.DeliveryError:
+        log.warning("a claim's pause could not be undone after the user left (handover %s)", row.id)
 
 
 async def _unless_left(row: Handover, staff: str, sent: delivery.Sent, url: str | None) -> Done:
@@ -119,6 +139,46 @@ async def end(handover_id: int, staff: str, close: bool, url: str | None = None,
     detail = f"overtagelse {ended.id}, taget af {ended.claimed_by}" if ended.claimed_by not in (None, staff) else None
     await asyncio.to_thread(_record, staff, "handover_close" if close else "handover_hand_back", ended, detail, url)
     return Done(ended, sent.problem)
+
+
+#: What the user is told after ending the handover: while waiting, and while a person talked.
+LEFT_QUEUE, LEFT_PERSON = "utter_handover_left_queue", "utter_handover_left"
+#: The actor of the audit line when the user ends a handover.
+USER = "bruger"
+
+
+async def end_by_user(sender_id: str, url: str | None = None) -> bool:
+    """The user ends their handover, waiting or with a person (the widget's button): the
+    assistant answers again and the user is told so; staff's page shows it ended. False when
+    there was nothing to end. A conversation paused with no open handover (a resume that never
+    reached Rasa) is resumed too: the user's way out is never blocked. HandoverProblem (Danish)
+    when Rasa did not take the events: then the handover is open again."""
+    row = await asyncio.to_thread(queue.latest_for, sender_id, url)
+    if row is None:
+        return False  # never handed over: its pause (if any) is not the handover's to lift
+    if row.status not in OPEN_HANDOVER:
+        try:
+            if not await delivery.paused(sender_id):
+                return False
+            events = [delivery.RESUME, delivery.wording_event(LEFT_QUEUE, row.language), delivery.LISTEN]
+            await delivery.send(sender_id, row.channel, events, row.language)
+        except delivery.DeliveryError as err:
+            raise HandoverProblem(str(err)) from None
+        return True
+    try:
+        ended = await asyncio.to_thread(queue.leave, row.id, url)
+    except HandoverError:
+        return False  # ended meanwhile (staff, a time-out): the user has been told
+    response = LEFT_QUEUE if row.status == WAITING else LEFT_PERSON
+    events = [delivery.RESUME, delivery.wording_event(response, ended.language), delivery.LISTEN]
+    try:
+        await delivery.send(ended.sender_id, ended.channel, events, ended.language)
+    except delivery.DeliveryError as err:
+        await asyncio.to_thread(queue.reopen, ended.id, url)
+        raise HandoverProblem(str(err)) from None
+    detail = f"overtagelse {ended.id}" + (f", taget af {ended.claimed_by}" if ended.claimed_by else ", i kø")
+    await asyncio.to_thread(_record, USER, "handover_user_end", ended, detail, url)
+    return True
 
 
 async def _resume(rows: list[Handover], response: str, action: str, url: str | None) -> int:

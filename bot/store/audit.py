@@ -53,6 +53,7 @@ ACTIONS = {
     "handover_close": "Samtale afsluttet",
     "handover_timeout": "Ingen tog samtalen (opringning tilbudt)",
     "handover_idle": "Givet tilbage: medarbejderen svarede ikke længere",
+    "handover_user_end": "Brugeren afsluttede samtalen med medarbejderen",
     "callback_status": "Opringning opfølgning",
     "staffed_hours": "Bemanding ændret",
 }

@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from bot import settings
+from bot import answers, settings
 
 TZ = ZoneInfo("Europe/Copenhagen")
 LOW_CONFIDENCE = 0.6  # a user message whose best intent is below this is "low confidence"
@@ -409,10 +409,16 @@ class Turn:
     confidence: float | None = None
     buttons: list[str] = field(default_factory=list)
     staff: str | None = None  # a bot line written by this member of staff (a handover)
+    footer: list[str] = field(default_factory=list)  # a factual answer's footer (``text`` is its body)
 
     @property
     def when(self) -> dt.datetime | None:
         return local_time(self.timestamp)
+
+    @property
+    def whole_text(self) -> str:
+        """The text with an answer's footer, as the user read it."""
+        return "\n\n".join([self.text, "\n".join(self.footer)]) if self.footer else self.text
 
 
 @dataclass
@@ -459,8 +465,10 @@ def transcript(sender_id: str, url: str | None = None) -> Transcript | None:
             buttons = [str(b.get("title", "")) for b in (data.get("data") or {}).get("buttons") or []
                        if isinstance(b, dict)]
             staff = (data.get("metadata") or {}).get("staff")
-            turns.append(Turn("bot", event_id, ts, text=str(data.get("text") or ""), buttons=buttons,
-                              staff=str(staff) if staff else None))
+            parts = answers.of(data.get("data") or {})  # a factual answer: its body, then its footer
+            turns.append(Turn("bot", event_id, ts, text=parts["body"] if parts else str(data.get("text") or ""),
+                              buttons=buttons, staff=str(staff) if staff else None,
+                              footer=parts["footer"] if parts else []))
         elif type_name == "action" and action not in HIDDEN_ACTIONS:
             confidence = data.get("confidence")
             turns.append(Turn("action", event_id, ts, name=action, policy=data.get("policy"),

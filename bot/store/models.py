@@ -206,6 +206,7 @@ CLAIMED = "claimed"  # a member of staff is talking with the user
 HANDED_BACK = "handed_back"  # the assistant answers again
 CLOSED = "closed"  # staff closed the conversation
 TIMED_OUT = "timed_out"  # nobody claimed in time: the user was offered a callback
+LEFT = "left"  # the user ended it (the widget's "Afslut samtalen med medarbejderen")
 OPEN_HANDOVER = (WAITING, CLAIMED)
 CALLBACK_STATES = ("new", "in_progress", "done")
 

@@ -6,6 +6,11 @@ link; everything else is escaped with ``html.escape`` (HTML parse mode: no chara
 text needs escaping, unlike MarkdownV2). A reply longer than 4,096 characters is split *before*
 it is escaped, at a paragraph, line or word boundary, never inside a link or a bold span.
 
+A factual answer (``bot.answers``: ``custom.answer`` beside the text) is one message: the body,
+a blank line and its footer (contacts, quoted document, source with its date) in italics, one
+line each. Should the whole be longer than Telegram allows, the body is split first and the
+footer stays whole, on the last part.
+
 Buttons: a Rasa payload that fits (``p:/deny``) is the callback data itself, so it survives a
 restart of the bridge; a longer one (``/ask_contact{"contact_topic":"…"}``) is stored per chat
 under a short key derived from the payload (``k:…``), never cut. A key the bridge no longer
@@ -23,6 +28,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot import answers
 
 #: Telegram's limit for one message's text (counted in UTF-16 code units).
 MESSAGE_LIMIT = 4096
@@ -201,12 +208,38 @@ class Outgoing:
     keyboard: InlineKeyboardMarkup | None = None
 
 
+def footer_html(lines: Iterable[str]) -> str:
+    """An answer's footer lines as Telegram HTML: each in italics, links kept."""
+    return "\n".join(f"<i>{to_html(line)}</i>" for line in lines if line.strip())
+
+
+def render_answer(parts: Mapping[str, Any], keyboard: InlineKeyboardMarkup | None,
+                  limit: int = MESSAGE_LIMIT) -> list[Outgoing]:
+    """An answer's parts (``bot.answers.parts``) as one message: the body, a blank line, the
+    footer; more only when that is longer than ``limit`` (the body split, the footer whole, on
+    the last part). Lengths are measured before escaping, links with their address, so a
+    message Telegram counts is never longer."""
+    lines = [str(line) for line in parts.get("footer") or [] if str(line).strip()]
+    footer = "\n".join(lines)
+    body = str(parts.get("body") or "").strip()
+    if utf16_len(footer) > limit // 2:  # never in practice: then it is text like any other
+        pieces = split(body + "\n\n" + footer, limit)
+        return [*(Outgoing(to_html(p)) for p in pieces[:-1]), Outgoing(to_html(pieces[-1]), keyboard)]
+    pieces = split(body, limit - utf16_len(footer) - 2) or [""]
+    last = "\n\n".join(p for p in (to_html(pieces[-1]), footer_html(lines)) if p)
+    return [*(Outgoing(to_html(p)) for p in pieces[:-1]), Outgoing(last, keyboard)]
+
+
 def render(chat_id: int, messages: Iterable[Mapping[str, Any]], buttons: ButtonMap,
            internal: bool = False) -> list[Outgoing]:
-    """Rasa's reply messages (``{"text": …, "buttons": [...]}``, ``{"image": url}``) as the
-    Telegram messages to send, in order."""
+    """Rasa's reply messages (``{"text": …, "buttons": [...]}``, ``{"image": url}``, an answer
+    with ``custom.answer``) as the Telegram messages to send, in order."""
     out: list[Outgoing] = []
     for message in messages:
+        parts = answers.of(message)
+        if parts is not None:
+            out.extend(render_answer(parts, buttons.keyboard(chat_id, message.get("buttons") or [], internal)))
+            continue
         text = str(message.get("text") or "")
         if message.get("image"):
             text = (text + "\n" if text else "") + str(message["image"])

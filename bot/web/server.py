@@ -10,6 +10,9 @@ Listens on ``WEB_INTERFACE``:``WEB_PORT`` and serves
 - ``POST /api/feedback``: a thumbs up/down on an answer, stored by ``bot.store.feedback``; a
   body that is not a small UTF-8 JSON object gets a 4xx with a short JSON error, never a 500
   (docs/limits.md);
+- ``POST /api/handover/end``: the user ends their handover (the widget's "Afslut samtalen med
+  medarbejderen", or "Stop med at vente på en medarbejder" while in the queue), for the
+  conversation whose session token comes with it (``bot.handover.service.end_by_user``);
 - ``/static/``: widget.js, widget.css and the vendored socket.io client.
 
 A page on another site that embeds the widget may call ``/api/*`` if its origin is listed in
@@ -31,6 +34,7 @@ from aiohttp import web
 
 from bot import knowledge, limits, logs, metrics, settings
 from bot.channels import body, hygiene, identity
+from bot.handover import service
 from bot.store import db, feedback
 
 HERE = Path(__file__).resolve().parent
@@ -151,6 +155,18 @@ async def _read_json(request: web.Request) -> dict:
     return body.parse_object(raw, MAX_BODY)
 
 
+async def _client_limited(request: web.Request, scope: str) -> web.Response | None:
+    """The polite 429 when the client sent more than ``RATE_LIMIT_CLIENT`` requests to
+    ``scope`` in the last minute, else None."""
+    client = hygiene.client_address(request.remote, request.headers.get("X-Forwarded-For"))
+    if client is not None and not await limits.allow_async(
+            f"{scope}:client:{client}", settings.integer("RATE_LIMIT_CLIENT"), 60):
+        lang = "en" if request.headers.get("Accept-Language", "").lower().startswith("en") else "da"
+        return web.json_response({"error": hygiene.note(hygiene.SLOW_DOWN, lang)}, status=429,
+                                 headers={"Retry-After": "60"})
+    return None
+
+
 async def post_feedback(request: web.Request) -> web.Response:
     """Store one rating. JSON only: a cross-site HTML form cannot send it without CORS.
 
@@ -162,12 +178,9 @@ async def post_feedback(request: web.Request) -> web.Response:
     stored; one client may send ``RATE_LIMIT_CLIENT`` requests a minute."""
     if request.content_type != "application/json":
         return _bad_request("send JSON", status=415)
-    client = hygiene.client_address(request.remote, request.headers.get("X-Forwarded-For"))
-    if client is not None and not await limits.allow_async(
-            f"feedback:client:{client}", settings.integer("RATE_LIMIT_CLIENT"), 60):
-        lang = "en" if request.headers.get("Accept-Language", "").lower().startswith("en") else "da"
-        return web.json_response({"error": hygiene.note(hygiene.SLOW_DOWN, lang)}, status=429,
-                                 headers={"Retry-After": "60"})
+    limited = await _client_limited(request, "feedback")
+    if limited is not None:
+        return limited
     try:
         data = await _read_json(request)
     except body.BodyError as err:
@@ -189,6 +202,33 @@ async def post_feedback(request: web.Request) -> web.Response:
     except ValueError as err:
         return _bad_request(str(err))
     return web.json_response({"id": row_id}, status=201)
+
+
+async def post_handover_end(request: web.Request) -> web.Response:
+    """End the user's handover: ``sender_id`` (the widget's conversation) and its
+    ``session_token`` (``bot.channels.identity``: a caller ends only its own conversation's,
+    403 otherwise). 200 ``{"ended": true}`` when a handover ended (the user is told through the
+    chat, and the assistant answers again), ``{"ended": false}`` when there was none open; 503
+    with a short error when the assistant could not be reached (nothing changed)."""
+    if request.content_type != "application/json":
+        return _bad_request("send JSON", status=415)
+    limited = await _client_limited(request, "handover")
+    if limited is not None:
+        return limited
+    try:
+        data = await _read_json(request)
+    except body.BodyError as err:
+        return _bad_request(err.message, status=err.status)
+    sender = data.get("sender_id")
+    if not identity.valid(sender):
+        return _bad_request("sender_id is required")
+    if not identity.owns(sender, data.get("session_token")):
+        return _bad_request("only the chat's own conversation can be ended (session_token)", status=403)
+    try:
+        ended = await service.end_by_user(sender)
+    except service.HandoverProblem:
+        return web.json_response({"error": "the assistant cannot be reached; try again"}, status=503)
+    return web.json_response({"ended": ended})
 
 
 async def health(_: web.Request) -> web.Response:
@@ -219,6 +259,7 @@ def create_app(rasa_url: str | None = None) -> web.Application:
     app.router.add_get("/health", health)
     app.router.add_get("/metrics", prometheus)
     app.router.add_post("/api/feedback", post_feedback)
+    app.router.add_post("/api/handover/end", post_handover_end)
     app.router.add_static("/static/", STATIC)
     return app
 

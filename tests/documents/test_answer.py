@@ -13,6 +13,7 @@ from collections import Counter
 
 import pytest
 
+from bot import answers
 from bot.documents import answer as answering
 from bot.documents.answer import DocumentAnswer, NoAnswer, best_answer
 from bot.documents.index import Hit
@@ -94,8 +95,8 @@ def test_what_the_documents_do_not_say_gets_i_dont_know_and_a_person(index, text
 def test_a_policy_answer_names_the_draft_focus_area_and_source(index):
     result = best_answer("Hvad er erhvervsklasser?", "da", include_knowledge=False, index=index)
     assert isinstance(result, DocumentAnswer) and result.focus_area == 2
-    assert result.intro == ("Fra Køge Kommunes udkast til erhvervspolitik 2024, indsats 2 (Kompetent "
-                            "arbejdskraft til virksomhederne):")
+    assert answers.footer(result.answer)[0] == ("Uddrag af Køge Kommunes udkast til erhvervspolitik 2024, "
+                                                "indsats 2 (Kompetent arbejdskraft til virksomhederne)")
     assert result.quote.startswith("Køge Kommune har etableret erhvervsklasser.")
     assert f"»{result.quote}«" in result.text
     assert "udkast" in result.note and "citat" in result.note
@@ -108,7 +109,8 @@ def test_an_article_answer_names_the_article_and_section(index):
     result = best_answer("Hvem er direktør for Connect Køge?", "da", include_knowledge=False, index=index)
     assert isinstance(result, DocumentAnswer)
     assert result.section_title == "Løfte i fælles flok og et aktivt valg"
-    assert result.intro.startswith("Fra Connect Køges artikel »Køgeområdet som bæredygtigt kraftcenter i 2030«")
+    assert answers.footer(result.answer)[0].startswith(
+        "Uddrag af Connect Køges artikel »Køgeområdet som bæredygtigt kraftcenter i 2030«")
     assert "Allan Munch" in result.quote and "citat fra artiklen" in result.note
 
 
@@ -116,17 +118,18 @@ def test_an_english_question_gets_english_framing_around_the_danish_quote(index)
     result = best_answer("What does the business policy say about tourism?", "en", include_knowledge=False,
                          index=index)
     assert isinstance(result, DocumentAnswer) and result.focus_area == 8
-    assert result.intro.startswith("From Køge Municipality's draft business policy 2024, focus area 8 (")
-    assert "quoted in Danish" in result.intro
+    assert answers.footer(result.answer)[0].startswith(
+        "From Køge Municipality's draft business policy 2024, focus area 8 (")
+    assert "in Danish" in result.note
     assert "turisme" in result.quote.lower()  # the quote stays Danish
-    assert "draft" in result.note and result.source_line.startswith("Read more:")
+    assert "draft" in result.note and answers.footer(result.answer)[-1].startswith("Source: [")
 
 
 def test_a_knowledge_entry_that_matches_best_is_given_as_its_written_answer(index, kb):
     result = best_answer("Hvad står der i velkomstbrevet til nye virksomheder?", "da", index=index)
     assert isinstance(result, DocumentAnswer) and result.kind == "knowledge"
     assert result.intent == "ask_welcome_letter"
-    assert result.text == kb.answer("ask_welcome_letter", "da")[0]
+    assert result.text == answers.text(kb.answer("ask_welcome_letter", "da")[0])
 
 
 def test_a_question_without_content_words_is_refused(index):

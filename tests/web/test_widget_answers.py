@@ -1,19 +1,56 @@
 """What the widget shows beside the assistant's texts, in a real browser against the real
-assistant: rating buttons only under factual answers, one "Tal med en medarbejder", the note
-when a CPR number was removed (and the number stored nowhere), and a transcript that ends
-with the browser session."""
+assistant: a factual answer as one bubble with its contacts and source as a footer, rating
+buttons only under factual answers, one "Tal med en medarbejder", the note when a CPR number
+was removed (and the number stored nowhere), and a transcript that ends with the browser
+session."""
 from __future__ import annotations
 
+import re
 import sqlite3
 import time
 
 from playwright.sync_api import expect
 
 from bot.channels import hygiene
-from tests.web.support import ask, last_answer, session_id
+from tests.web.support import ask, axe_violations, last_answer, screenshot, session_id
 
 KNOWLEDGE_QUESTION = "Hvor meget kan man få i SMV:Grøn?"
 CPR = "010190-1234"
+
+
+def test_a_factual_answer_is_one_bubble_with_its_contact_and_source_and_the_rating_under_it(new_page, stack, kb):
+    """'hvad er smv grøn?' on a phone (420 px): one answer, not a bubble per paragraph; its
+    contact (Erhvervshus Sjælland, not the municipality's address under a national scheme) and
+    its source with the date as the bubble's footer; topic buttons and the rating under it."""
+    page = new_page(bypass_csp=True, viewport={"width": 420, "height": 860})  # axe is injected inline
+    page.goto(stack.web + "/")
+    page.locator(".kw-launcher").click()
+    ask(page, "hvad er smv grøn?")
+    source = kb.entries["ask_grant_smv_groen"].source
+    answer = last_answer(page)
+    expect(answer.locator(f'.kw-answer-footer a[href="{source}"]')).to_be_visible()
+    expect(page.locator(".kw-msg--bot")).to_have_count(1)
+    bubble = answer.locator(".kw-bubble")
+    expect(bubble).to_have_count(1)
+    expect(bubble).to_contain_text("300.000")
+    expect(bubble.locator(".kw-answer-footer p")).to_have_text([
+        "Kontakt: Erhvervshus Sjælland, Sorø (hos VKST, Fulbyvej) og en afdeling i Vordingborg",
+        re.compile(r"^Kilde: danskindustri\.dk .*\(kontrolleret \d{1,2}\. \w+ \d{4}\)$"),
+    ])
+    expect(page.locator(".kw-log")).not_to_contain_text("Torvet 1")
+    expect(answer.locator(".kw-replies .kw-reply")).not_to_have_count(0)
+    expect(page.locator(".kw-rate")).to_have_count(1)
+    rating = answer.locator(".kw-rate")
+    expect(rating).to_be_visible()
+    assert rating.bounding_box()["y"] > bubble.bounding_box()["y"] + bubble.bounding_box()["height"]
+    assert page.evaluate("document.documentElement.scrollWidth") <= 420, "horizontal scrolling"
+    assert axe_violations(page) == []
+    screenshot(page, "widget-answer-420")
+
+    page.reload()  # the shown conversation keeps the answer's layout
+    page.locator(".kw-launcher").click()
+    expect(last_answer(page).locator(".kw-answer-footer p")).to_have_count(2)
+    expect(page.locator(".kw-rate")).to_have_count(1)
 
 
 def test_rating_buttons_only_under_factual_answers(page, kb):

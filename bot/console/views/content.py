@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot import knowledge
+from bot import answers, knowledge
 from bot.console import writeback
 from bot.console.auth import require_admin
 from bot.console.keys import DB_URL, KNOWLEDGE_DIR
@@ -75,7 +75,7 @@ async def item(request: web.Request, problems: dict[str, str] | None = None,
         entry = state.live.entries[key]
         name = entry.title["da"]
         try:
-            preview = {lang: state.live.answer(key, lang)[0] for lang in knowledge.LANGUAGES}
+            preview = {lang: answers.text(state.live.answer(key, lang)[0]) for lang in knowledge.LANGUAGES}
         except (KeyError, knowledge.KnowledgeError):
             preview = {}
     else:

@@ -46,6 +46,7 @@ REASONS = {"asked": "Bad om en person", "fallbacks": "To uforståede svar", "fee
 STATUSES = {
     "waiting": "Venter", "claimed": "Taget", "handed_back": "Givet tilbage til chatbotten",
     "closed": "Afsluttet", "timed_out": "Ingen nåede at tage den (brugeren fik tilbudt en opringning)",
+    "left": "Afsluttet af brugeren",
 }
 #: Pause and resume in the transcript, as the chat page words them.
 EVENTS = {"pause": "Chatbotten er sat på pause (en medarbejder overtager).", "resume": "Chatbotten svarer igen."}
@@ -123,7 +124,7 @@ def lines(found: conversations.Transcript | None, show: Show, after: int = 0) ->
             shown.append({**line, "kind": "user", "who": "Bruger", "text": show(turn.text)})
         elif turn.kind == "bot":
             who = f"{turn.staff} (medarbejder)" if turn.staff else "Assistent"
-            shown.append({**line, "kind": "staff" if turn.staff else "bot", "who": who, "text": show(turn.text)})
+            shown.append({**line, "kind": "staff" if turn.staff else "bot", "who": who, "text": show(turn.whole_text)})
         elif turn.name in EVENTS:
             shown.append({**line, "kind": "event", "who": "", "text": EVENTS[turn.name]})
     return shown

@@ -16,9 +16,14 @@
  *
  * It connects over WebSocket only (no long-polling), so that a conversation stays with one Rasa
  * worker when there are several (docs/limits.md). Rating buttons are shown only under factual
- * answers (messages whose `kind` is "answer"), not under questions, notes or errors. The
- * permanent "Tal med en medarbejder" button makes a quick reply with the same payload redundant:
- * such quick replies are not shown.
+ * answers (messages whose `kind` is "answer"), not under questions, notes or errors. A factual
+ * answer comes as one message with its parts (`custom.answer`, bot/answers.py): its body and,
+ * as a footer in the same bubble, the contacts and the source with its date. The permanent
+ * "Tal med en medarbejder" button makes a quick reply with the same payload redundant: such
+ * quick replies are not shown. While the user waits for a person or talks with one (the
+ * handover's messages say so), that button ends the handover instead ("Stop med at vente på en
+ * medarbejder", "Afslut samtalen med medarbejderen": POST /api/handover/end with the session
+ * token); the assistant's message that it answers again brings the usual button back.
  */
 (function () {
   "use strict";
@@ -45,6 +50,10 @@
       placeholder: "Skriv dit spørgsmål her",
       send: "Send",
       human: "Tal med en medarbejder",
+      endQueue: "Stop med at vente på en medarbejder",
+      endPerson: "Afslut samtalen med medarbejderen",
+      endFailed: "Samtalen med medarbejderen kunne ikke afsluttes lige nu. Prøv igen om lidt.",
+      backToBot: "Du skriver med chatbotten igen – spørg bare løs.",
       offline: "Chatten kan ikke få forbindelse til serveren lige nu. Tjek din internetforbindelse, og prøv igen om lidt.",
       retry: "Prøv igen",
       online: "Forbindelsen er genoprettet.",
@@ -79,6 +88,10 @@
       placeholder: "Type your question here",
       send: "Send",
       human: "Talk to a person",
+      endQueue: "Stop waiting for a member of staff",
+      endPerson: "End the conversation with the member of staff",
+      endFailed: "The conversation with the member of staff could not be ended right now. Please try again in a moment.",
+      backToBot: "You are writing with the chatbot again – just ask.",
       offline: "The chat cannot reach the server right now. Check your internet connection and try again in a moment.",
       retry: "Try again",
       online: "The connection is back.",
@@ -99,9 +112,11 @@
   const MAX_ITEMS = 200;
   const TYPING_TIMEOUT = 30000;
   const PERSON = "person";
-  /** Handover messages (bot/handover): after these a person, not the bot, answers (no "typing"). */
-  const PAUSED_BY = ["utter_handover_waiting", "utter_handover_joined"];
-  const RESUMED_BY = ["utter_handover_handed_back", "utter_handover_closed_by_staff", "utter_handover_no_one"];
+  /** Handover messages (bot/handover): after these a person, not the bot, answers (no "typing"),
+   *  and the person button ends the handover: "waiting" in the queue, "person" talking with one. */
+  const HANDOVER_BY = { utter_handover_waiting: "waiting", utter_handover_joined: "person" };
+  const RESUMED_BY = ["utter_handover_handed_back", "utter_handover_closed_by_staff", "utter_handover_no_one",
+    "utter_handover_left", "utter_handover_left_queue"];
 
   const script = document.currentScript;
   const serverBase = new URL(script ? script.src : "/", location.href);
@@ -131,7 +146,8 @@
   // ---- storage -------------------------------------------------------------------------
 
   /** {session: id or null, token: its session token, answer: number of the current answer,
-   *  items: [{from, text, buttons, kind, time, answer, rating}]} */
+   *  handover: null, "waiting" or "person",
+   *  items: [{from, text, buttons, kind, time, answer, rating, parts: {body, footer} of an answer}]} */
   function loadState() {
     try {
       localStorage.removeItem(STORE); // earlier versions kept the conversation there with no end
@@ -140,7 +156,11 @@
     }
     try {
       const saved = JSON.parse(sessionStorage.getItem(STORE) || "null");
-      if (saved && Array.isArray(saved.items)) return saved;
+      if (saved && Array.isArray(saved.items)) {
+        if (saved.paused && !saved.handover) saved.handover = "waiting"; // kept by an earlier version
+        delete saved.paused;
+        return saved;
+      }
     } catch (err) {
       // unreadable or blocked storage: start a new conversation
     }
@@ -149,7 +169,7 @@
 
   /** A new conversation: the server draws its id when the widget connects. */
   function newState() {
-    return { session: null, token: null, answer: 0, items: [] };
+    return { session: null, token: null, answer: 0, handover: null, items: [] };
   }
 
   function saveState() {
@@ -261,9 +281,7 @@
     const form = el("form", { className: "kw-form", onsubmit: onSubmit },
       el("label", { for: "kw-input", className: "kw-sr", text: t.inputLabel }), input,
       el("button", { type: "submit", className: "kw-send", text: t.send }));
-    const human = el("button", {
-      type: "button", className: "kw-human", text: t.human, onclick: () => send(HUMAN_PAYLOAD, t.human),
-    });
+    const human = el("button", { type: "button", className: "kw-human", onclick: onHuman });
     const closeButton = el("button", {
       type: "button", className: "kw-close", "aria-label": t.close, title: t.close, onclick: close,
     }, icon("close"));
@@ -283,7 +301,7 @@
     el("div", { className: "kw-footer" }, human, form));
     const root = el("section", { className: "kw", lang, "aria-label": t.region }, launcher, panel);
     document.body.append(root);
-    return { root, launcher, panel, body, notice, log, typing, alert, live, input };
+    return { root, launcher, panel, body, notice, log, typing, alert, live, input, human };
   }
 
   function renderNotice() {
@@ -301,7 +319,8 @@
     const stamp = new Date(item.time);
     const time = isNaN(stamp) ? new Date() : stamp; // a damaged stored entry must not stop the widget
     const bubble = el("div", { className: "kw-bubble" });
-    if (isBot) appendRich(bubble, String(item.text));
+    if (isBot && isAnswer(item.parts)) renderAnswer(bubble, item.parts);
+    else if (isBot) appendRich(bubble, String(item.text));
     else bubble.textContent = item.text;
     const byPerson = isBot && item.kind === PERSON;
     const who = byPerson ? t.person : isBot ? t.bot : t.you;
@@ -319,6 +338,29 @@
     const endsAnswer = isBot && !(next && next.from === "bot" && next.answer === item.answer);
     if (endsAnswer && isRateable(item)) li.append(renderRating(item));
     return li;
+  }
+
+  /** A factual answer in its bubble: the body, then its footer (contacts, source and date). */
+  function renderAnswer(bubble, parts) {
+    appendRich(bubble, parts.body);
+    const footer = el("div", { className: "kw-answer-footer" });
+    for (const line of parts.footer.filter((l) => typeof l === "string")) {
+      const p = el("p");
+      appendRich(p, line);
+      footer.append(p);
+    }
+    if (footer.childElementCount) bubble.append(footer);
+  }
+
+  function isAnswer(parts) {
+    return Boolean(parts) && typeof parts === "object" && typeof parts.body === "string" && Array.isArray(parts.footer);
+  }
+
+  /** An answer's parts from its message (custom.answer), or null. */
+  function answerParts(message) {
+    const answer = message.custom && typeof message.custom === "object" ? message.custom.answer : null;
+    if (!isAnswer(answer)) return null;
+    return { body: answer.body, footer: answer.footer.filter((line) => typeof line === "string") };
   }
 
   /** Whether the bot's reply that `item` ends holds a factual answer (and so can be rated). */
@@ -342,7 +384,56 @@
 
   function renderLog() {
     ui.log.replaceChildren(...state.items.map(renderItem));
+    renderHuman();
     scrollToEnd();
+  }
+
+  /** The footer's person button: "Tal med en medarbejder", or during a handover its end. */
+  function renderHuman() {
+    const label = state.handover === "person" ? t.endPerson : state.handover === "waiting" ? t.endQueue : t.human;
+    ui.human.textContent = label;
+    ui.human.classList.toggle("kw-human--end", Boolean(state.handover));
+  }
+
+  function setHandover(value) {
+    if (state.handover === value) return;
+    state.handover = value;
+    saveState();
+    renderHuman();
+  }
+
+  function onHuman() {
+    if (state.handover) endHandover();
+    else send(HUMAN_PAYLOAD, t.human);
+  }
+
+  /** Ends the handover (the server tells the user through the chat that the bot answers again). */
+  async function endHandover() {
+    ui.human.disabled = true;
+    let ended = null;
+    try {
+      const response = await fetch(new URL("/api/handover/end", serverBase), {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ sender_id: state.session, session_token: state.token }),
+      });
+      if (!response.ok) throw new Error("handover: HTTP " + response.status);
+      ended = (await response.json()).ended === true;
+    } catch (err) {
+      addNotice(t.endFailed);
+    }
+    ui.human.disabled = false;
+    if (ended === null) return;
+    if (!ended && state.handover) addNotice(t.backToBot); // it had ended already: say so here
+    setHandover(null);
+    ui.input.focus();
+  }
+
+  /** One of the widget's own notes in the conversation (no rating), read out. */
+  function addNotice(text) {
+    state.answer += 1;
+    addItem({ from: "bot", text, buttons: [], kind: "notice", time: new Date().toISOString(), answer: state.answer });
+    announce(t.bot + ": " + text);
   }
 
   function scrollToEnd() {
@@ -527,7 +618,7 @@
     addItem({ from: "user", text: shown, time: new Date().toISOString(), answer: state.answer });
     if (status === "online") emitMessage(payload);
     else pending.push(payload);
-    if (!state.paused) showTyping(); // during a handover a person answers, not the bot
+    if (!state.handover) showTyping(); // during a handover a person answers, not the bot
     return true;
   }
 
@@ -544,11 +635,16 @@
       .map((b) => ({ title: b.title, payload: b.payload }));
     if (!text && !buttons.length) return;
     const kind = typeof message.kind === "string" ? message.kind : null;
-    if (PAUSED_BY.includes(message.response)) state.paused = true;
-    if (RESUMED_BY.includes(message.response)) state.paused = false;
+    const parts = answerParts(message);
     hideTyping();
-    addItem({ from: "bot", text, buttons, kind, time: new Date().toISOString(), answer: state.answer });
-    announce((kind === PERSON ? t.person : t.bot) + ": " + plain(text));
+    addItem({ from: "bot", text: text || (parts ? parts.body : ""), buttons, kind, time: new Date().toISOString(),
+      answer: state.answer, parts });
+    if (Object.prototype.hasOwnProperty.call(HANDOVER_BY, message.response)) setHandover(HANDOVER_BY[message.response]);
+    else if (kind === PERSON) setHandover("person");
+    if (RESUMED_BY.includes(message.response)) setHandover(null);
+    // an answer's footer is read with its links' texts, not their addresses
+    const said = parts ? [parts.body, ...parts.footer].join("\n").replace(/\[([^\]]+)\]\(([^)\s]+)\)/g, "$1") : text;
+    announce((kind === PERSON ? t.person : t.bot) + ": " + plain(said));
   }
 
   function showTyping() {
@@ -588,7 +684,7 @@
     }
     status.textContent = t.thanks;
     announce(t.thanks);
-    if (rating === "down" && !state.paused) {
+    if (rating === "down" && !state.handover) {
       state.answer += 1; // a reply of its own: the rating stays under the answer it rates
       addItem({ from: "bot", text: t.offerPerson, buttons: [{ title: t.human, payload: HUMAN_PAYLOAD }],
         kind: "notice", time: new Date().toISOString(), answer: state.answer });

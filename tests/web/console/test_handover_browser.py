@@ -3,7 +3,8 @@ the console, against the whole running assistant with a test clock inside the st
 
 The user asks for a person; staff sees the conversation in the queue, claims it and replies;
 the user sees the reply marked as from a person; the user's answer appears in the console
-without a reload; staff hands back and the assistant answers the next question."""
+without a reload; staff hands back and the assistant answers the next question. While a person
+talks, the widget's person button ends the conversation with them instead."""
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -95,3 +96,43 @@ def test_an_admin_ends_a_conversation_a_colleague_left_open(new_page, stack):
     admin.get_by_role("button", name="Afslut samtalen").click()
     expect(admin.locator(".flash")).to_contain_text("Samtalen er afsluttet.")
     expect(user.locator(".kw-log")).to_contain_text("Medarbejderen har afsluttet samtalen")
+
+
+def test_the_user_ends_the_conversation_with_the_person_and_the_assistant_answers_again(new_page, stack, kb):
+    """While a person talks there is no "Tal med en medarbejder", but "Afslut samtalen med
+    medarbejderen"; it ends the handover (staff see it), the user is told the assistant answers
+    again, and the usual button is back. The console shows one pause line for the one pause."""
+    user = new_page(bypass_csp=True, viewport={"width": 420, "height": 860})  # axe is injected inline
+    user.goto(stack.web + "/")
+    user.locator(".kw-launcher").click()
+    user.get_by_role("button", name="Tal med en medarbejder").click()
+    expect(user.locator(".kw-log")).to_contain_text("i køen")
+    expect(user.get_by_role("button", name="Stop med at vente på en medarbejder")).to_be_visible()
+    expect(user.get_by_role("button", name="Tal med en medarbejder")).to_have_count(0)
+
+    staff = new_page()
+    sign_in(staff, stack, "anne")
+    staff.goto(stack.console + "/overtagelse")
+    staff.get_by_role("button", name="Tag samtalen").first.click()
+    expect(user.locator(".kw-log")).to_contain_text("har overtaget samtalen")
+    end = user.get_by_role("button", name="Afslut samtalen med medarbejderen")
+    expect(end).to_be_visible()
+    expect(user.get_by_role("button", name="Tal med en medarbejder")).to_have_count(0)
+    expect(staff.locator("main")).to_contain_text("har overtaget samtalen")
+    expect(staff.locator("main").get_by_text("Chatbotten er sat på pause")).to_have_count(1)
+    assert axe_violations(user) == [], "a person is talking"
+    screenshot(user, "widget-handover-end")
+
+    end.click()
+    expect(user.locator(".kw-log")).to_contain_text(
+        "Du har afsluttet samtalen med medarbejderen. Du skriver nu igen med chatbotten")
+    expect(user.get_by_role("button", name="Tal med en medarbejder")).to_be_visible()
+    expect(user.get_by_role("button", name="Afslut samtalen med medarbejderen")).to_have_count(0)
+    expect(staff.locator("main")).to_contain_text("Afsluttet af brugeren")  # the page follows by itself
+
+    ask(user, "hvad er smv grøn?")
+    expect(user.locator(f'.kw-log a[href="{kb.entries["ask_grant_smv_groen"].source}"]')).to_be_visible()
+    assert axe_violations(user) == [], "back with the assistant"
+
+    staff.goto(stack.console + "/revision")
+    expect(staff.locator("main")).to_contain_text("Brugeren afsluttede samtalen med medarbejderen")
