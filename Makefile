@@ -26,21 +26,21 @@ test: $(STAMP) $(MODEL) $(CHROMIUM) $(NGINX)  ## unit + integration + browser te
 	$(PY) -m pytest
 	$(PY) -m bot.rasa_cli test core --model $(MODEL) --stories tests/stories --endpoints endpoints.yml \
 		--fail-on-prediction-errors --out var/results/core
-	$(PY) -m bot.dev.nlu_eval check --model $(MODEL)
+	$(PY) -m tools.nlu_eval check --model $(MODEL)
 
 train: $(MODEL)  ## train the model when the training data changed
 
 nlu-eval: $(STAMP) $(SPACY_MODEL)  ## the project's NLU pipeline against two baselines on each held-out set (fails unless ahead on each)
-	$(PY) -m bot.dev.nlu_eval compare
+	$(PY) -m tools.nlu_eval compare
 
 nlu-cv: $(STAMP) $(SPACY_MODEL)  ## nested cross-validation on the training data: the blend's settings chosen by inner folds
-	$(PY) -m bot.dev.nlu_eval cv
+	$(PY) -m tools.nlu_eval cv
 
 bench: $(STAMP) $(MODEL)  ## the assistant against Rasa's default configuration (plain Rasa in var/bench/), same run, same load
-	$(PY) -m bot.dev.bench $(BENCH_ARGS)
+	$(PY) -m tools.bench $(BENCH_ARGS)
 
 profile: $(STAMP) $(MODEL)  ## where the Rasa server's time goes under 10 concurrent conversations (py-spy)
-	$(PY) -m bot.dev.profile
+	$(PY) -m tools.profile
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

@@ -9,7 +9,7 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
-from bot.dev.stack import BotStack
+from tests.support.stack import BotStack
 from bot.store import db
 from bot.store.models import Booking
 from tests.conftest import database

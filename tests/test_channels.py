@@ -22,7 +22,7 @@ import websockets
 from bot import limits, settings
 from bot.channels import body, hygiene, identity
 from bot.channels.socketio import SocketIOOutput, WorkerRedisManager, client_manager
-from bot.dev.stack import free_port
+from tests.support.stack import free_port
 
 ORIGIN = "http://widget.example"
 CPR = "010190-1234"

@@ -1,6 +1,6 @@
 """Faults in the production configuration (issue #15): two Rasa servers and two action servers
 behind nginx (``deploy/nginx/koege.conf``), PostgreSQL tracker store and database, Redis lock
-store and rate limits, the notification sender — all started natively by ``bot.dev.cluster``
+store and rate limits, the notification sender — all started natively by ``tests.support.cluster``
 on 127.0.0.1, every message sent through nginx.
 
 One cluster serves the faults that leave the databases alone (a Rasa server killed in the
@@ -27,8 +27,8 @@ import sqlalchemy as sa
 
 from bot import contacts, knowledge, wording
 from bot.channels import hygiene
-from bot.dev.cluster import NGINX_TEMPLATE, Cluster, nginx_binary, render
-from bot.dev.stack import free_port
+from tests.support.cluster import NGINX_TEMPLATE, Cluster, nginx_binary, render
+from tests.support.stack import free_port
 from bot.handover import delivery
 from bot.store import db
 from bot.store.models import SENT, Booking, Notification

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.dev.nlu_eval import examples
+from tools.nlu_eval import examples
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -9,7 +9,7 @@ import pytest
 import spacy
 
 from bot import answers, wording
-from bot.dev.nlu_eval import examples
+from tools.nlu_eval import examples
 from bot.nlp import pipeline
 from bot.nlp.ensemble import features_with, knowledge_sentences, make_svm
 

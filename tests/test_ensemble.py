@@ -98,7 +98,7 @@ def test_a_changed_knowledge_file_changes_the_fingerprint(tmp_path):
 
 
 def test_features_outside_rasas_graph_equal_those_inside(tmp_path, spacy_model):
-    """The evaluation (bot/dev/nlu_eval.py) and the knowledge sentences featurise texts with
+    """The evaluation (tools/nlu_eval.py) and the knowledge sentences featurise texts with
     ``features_with``; inside Rasa the same texts go through SpacyNLP and SpacyTokenizer."""
     from rasa.nlu.tokenizers.spacy_tokenizer import SpacyTokenizer
     from rasa.nlu.utils.spacy_utils import SpacyNLP

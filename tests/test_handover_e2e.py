@@ -11,7 +11,7 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-from bot.dev.stack import BotStack
+from tests.support.stack import BotStack
 from bot.handover import schedule
 from bot.store import db
 from bot.store.models import CallbackRequest, Handover

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from bot.dev.stack import BotStack
+from tests.support.stack import BotStack
 from tests.fakes.cvr_register import FakeCvrRegister
 
 FORGED_TRACKER = {

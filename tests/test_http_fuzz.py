@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.channels import hygiene, identity
-from bot.dev.stack import BotStack
+from tests.support.stack import BotStack
 
 TIMEOUT = (5, 60)  # connect, read: a hang fails the test
 EXAMPLES = settings(max_examples=100, deadline=None, database=None,

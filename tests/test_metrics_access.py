@@ -22,7 +22,7 @@ import requests
 from sanic import Sanic
 
 from bot import metrics
-from bot.dev.stack import free_port
+from tests.support.stack import free_port
 
 TOKEN = "scrape-" + "x" * 24
 FORWARDED = {"X-Forwarded-For": "203.0.113.7"}  # what nginx or the TLS proxy adds

@@ -11,7 +11,7 @@ import sys
 import pytest
 import requests
 
-from bot.dev.stack import BotStack
+from tests.support.stack import BotStack
 from bot.settings import ROOT
 
 

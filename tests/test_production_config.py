@@ -10,7 +10,7 @@ import pytest
 import redis
 import sqlalchemy as sa
 
-from bot.dev.stack import BotStack
+from tests.support.stack import BotStack
 from tests.conftest import database
 
 

@@ -239,7 +239,7 @@ def test_a_model_loaded_without_its_training_step_predicts_exactly_as_rasas_load
     from rasa.shared.core.trackers import DialogueStateTracker
     from rasa.utils.tensorflow.models import RasaModel
 
-    from bot.dev.stack import MODEL
+    from tests.support.stack import MODEL
     from bot.settings import ROOT
 
     texts = [re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", line.strip()[2:])
@@ -352,7 +352,7 @@ def test_the_rasa_graph_runner_gives_what_dask_gives_on_the_real_model(monkeypat
     from rasa.shared.core.events import ActionExecuted, UserUttered
     from rasa.shared.core.trackers import DialogueStateTracker
 
-    from bot.dev.stack import MODEL
+    from tests.support.stack import MODEL
 
     agent = asyncio.run(load_agent(model_path=str(MODEL)))
     processor = agent.processor

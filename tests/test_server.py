@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from bot import wording
-from bot.dev.stack import BotStack
+from tests.support.stack import BotStack
 
 
 @pytest.fixture(scope="module")

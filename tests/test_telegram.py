@@ -33,7 +33,7 @@ from telegram import InlineKeyboardMarkup
 
 from bot import settings, wording
 from bot.channels import identity
-from bot.dev.stack import BotStack, free_port
+from tests.support.stack import BotStack, free_port
 from bot.nlp.language import detect
 from bot.telegram.app import Config
 from bot.telegram.limits import FloodGuard

@@ -11,7 +11,7 @@ than the word itself). The score ranks; coverage says whether the passage is abo
 ``bot.documents.answer`` turns both into an answer or a refusal.
 
 Why these words and this library, measured on ``tests/documents/tuning.yml`` (``python -m
-bot.dev.documents_eval compare`` and ``calibrate``; figures in ``docs/documents.md``): compound
+tools.documents_eval compare`` and ``calibrate``; figures in ``docs/documents.md``): compound
 parts lift the right focus area or section in first place from 37-38/45 (lemmas alone) to 42/45;
 character n-grams rank worse (39/45). BM25 (``bm25s``) and TF-IDF rank alike (42/45), and with
 the answer rule both give the same answers on the tuning, unseen and fresh sets; so the index

@@ -16,7 +16,7 @@ the topic; and each citizen word ("kørekort", "daginstitution") is an example o
 
 The settings (C, weight, temperature) were checked by nested cross-validation on the training
 data only (`make nlu-cv`: inner folds choose them, outer folds score the choice) and with little
-training data (`python -m bot.dev.nlu_eval small-data`); the defaults sit where those choices
+training data (`python -m tools.nlu_eval small-data`); the defaults sit where those choices
 agree, so they do not depend on one data set. `make nlu-eval` then scores the pipeline on both
 held-out sets against both baselines.
 """

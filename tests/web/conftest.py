@@ -1,6 +1,6 @@
 """Fixtures of the browser tests: one real stack per test session, and Debian's Chromium.
 
-``bot.dev.stack.BotStack`` runs ``python -m bot.cli run`` (what ``make run`` starts): the Rasa
+``tests.support.stack.BotStack`` runs ``python -m bot.cli run`` (what ``make run`` starts): the Rasa
 server, the action server and the web server on free ports, with SQLite files in a temporary
 folder for the tracker store and the assistant's database. The browser is Debian's
 ``/usr/bin/chromium`` driven by Playwright; a missing Chromium fails the tests, never skips them.
@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from bot.dev.stack import BotStack, free_port
+from tests.support.stack import BotStack, free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

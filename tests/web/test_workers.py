@@ -15,7 +15,7 @@ import requests
 from playwright.sync_api import expect
 
 from bot import wording
-from bot.dev.stack import BotStack
+from tests.support.stack import BotStack
 from tests.web.support import ask, session_id
 
 GOODBYE = wording.text("utter_goodbye", "da")

@@ -13,7 +13,7 @@ import pytest
 import requests
 from playwright.sync_api import Page, expect
 
-from bot.dev.stack import BotStack
+from tests.support.stack import BotStack
 from bot.settings import ROOT
 from bot.store import db
 from bot.store.models import Booking

@@ -18,7 +18,7 @@ What counts:
   from the errors, and the conversation goes on.
 - latency of every answered message (from sending to the whole body read), by step too.
 
-``python -m bot.dev.load URL --trace`` plays one conversation of each kind and prints every
+``python -m tools.load URL --trace`` plays one conversation of each kind and prints every
 exchange, to check by hand what the scripts assume.
 """
 from __future__ import annotations
@@ -244,7 +244,7 @@ class Conversation:
 
 # --- the conversations -------------------------------------------------------------------------
 # ``expect`` lists words of which a right answer holds at least one, checked by hand against
-# the project's replies (``python -m bot.dev.load URL --trace``).
+# the project's replies (``python -m tools.load URL --trace``).
 
 async def danish_questions(c: Conversation) -> None:
     """Greeting, a grant question, a contact look-up, a topic question, thanks."""

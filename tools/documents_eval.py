@@ -12,9 +12,9 @@ TUNING set.
 answers, unknowns refused, index build time and query time. The unseen and fresh sets are for
 checking only, never for choosing.
 
-    python -m bot.dev.documents_eval compare
-    python -m bot.dev.documents_eval calibrate
-    python -m bot.dev.documents_eval evaluate --set unseen
+    python -m tools.documents_eval compare
+    python -m tools.documents_eval calibrate
+    python -m tools.documents_eval evaluate --set unseen
 """
 from __future__ import annotations
 

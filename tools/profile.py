@@ -24,7 +24,7 @@ from pathlib import Path
 
 import requests
 
-from bot.dev.stack import BotStack
+from tests.support.stack import BotStack
 from bot.settings import ROOT
 
 CONVERSATION = ["Hej", "hvor meget kan man få i smv grøn?", "hvem skal jeg kontakte om støj fra min virksomhed?",

@@ -48,7 +48,7 @@ from typing import Any
 import requests
 import sqlalchemy as sa
 
-from bot.dev.stack import MODEL, free_port
+from tests.support.stack import MODEL, free_port
 from bot.settings import ROOT, SETTINGS
 
 NGINX_TEMPLATE = ROOT / "deploy" / "nginx" / "koege.conf"

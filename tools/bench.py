@@ -6,13 +6,13 @@ Why: the figures of one run depend on the machine and on what else runs on it (2
 cores), so every figure is printed as a ratio to a baseline measured in the same run. The
 baseline is what a user gets from ``rasa init``: a plain ``pip install rasa==3.6.21`` in its
 own environment with Rasa's default pipeline and policies (``language: da``), trained on the
-same data and domain and calling the same action server (``bot/dev/baseline.py``). So
+same data and domain and calling the same action server (``tools/baseline.py``). So
 whatever the project pins, patches or configures (its NLU pipeline, channels with their
 checks and limits, SQL tracker store, log masking …) counts, for better or worse.
 
 The three sides:
 
-- **project**: the assistant as ``make run`` starts it (``bot.dev.stack.BotStack``) with the
+- **project**: the assistant as ``make run`` starts it (``tests.support.stack.BotStack``) with the
   project's model and the corrections of Rasa's code the settings select (all by default);
 - **project on stock Rasa**: a second, separate assistant with the same model and
   ``RASA_CORRECTIONS=none``: Rasa's own code, but for the behaviour corrections (4, 5, 6, 18).
@@ -22,7 +22,7 @@ The three sides:
 
 What is measured:
 
-- **load** (``bot/dev/load.py``): multi-turn conversations on the REST channel — Danish
+- **load** (``tools/load.py``): multi-turn conversations on the REST channel — Danish
   questions, English questions, a clarification, a whole booking of a company visit — with
   1, 10 and 50 concurrent conversations. The sides take turns (project@1, stock@1,
   baseline@1, project@10, …, then the 10 runs again), one of them under load at a time, each
@@ -69,8 +69,8 @@ from typing import Any
 
 import requests
 
-from bot.dev import baseline, load
-from bot.dev.stack import MODEL, BotStack, free_port
+from tools import baseline, load
+from tests.support.stack import MODEL, BotStack, free_port
 from bot.settings import ROOT
 from bot.settings import get as setting
 
@@ -304,9 +304,9 @@ def _measure_production(args: argparse.Namespace, sampler: MemorySampler, folder
                         base: Side | None, base_model: Path | None,
                         stack: contextlib.ExitStack) -> None:
     """``--production``: the project as the production configuration runs it on this machine
-    (``bot.dev.cluster``: two Rasa servers and two action servers behind nginx, PostgreSQL and
+    (``tests.support.cluster``: two Rasa servers and two action servers behind nginx, PostgreSQL and
     Redis), the baseline calling the same action servers through nginx."""
-    from bot.dev.cluster import Cluster
+    from tests.support.cluster import Cluster
 
     project.name = "project (2 instances)"
     started = time.perf_counter()
@@ -499,7 +499,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="leave out the project on stock Rasa (RASA_CORRECTIONS=none)")
     parser.add_argument("--production", action="store_true",
                         help="the project in its production configuration: 2 Rasa servers and 2 action servers "
-                             "behind nginx, PostgreSQL, Redis (bot/dev/cluster.py); without the project on "
+                             "behind nginx, PostgreSQL, Redis (tests/support/cluster.py); without the project on "
                              "stock Rasa")
     parser.add_argument("--quick", action="store_true",
                         help="for development: 1 and 10 conversations, 40 messages each, no second 10 run, "

@@ -12,15 +12,15 @@ configuration ``rasa init`` writes, the project's data and domain, and a trained
   ``data/stories`` and ``domain.yml`` with an empty Rasa cache, so the time taken is a whole
   training; the model and its training time are kept in ``var/bench/models/`` under a hash of
   everything the training reads (:func:`cache_key`). The project's own model is trained the
-  same way by ``bot.dev.bench`` for its training time.
+  same way by ``tools.bench`` for its training time.
 - The server (:class:`BaselineServer`): ``rasa run`` on 127.0.0.1 with a plain ``rest:``
   channel, in-memory tracker and lock stores, and the project's running action server
   (its URL and ``X-Action-Token`` in an ``endpoints.yml`` of its own).
 
-``python -m bot.dev.baseline setup`` creates the environment and trains the model ahead of a
+``python -m tools.baseline setup`` creates the environment and trains the model ahead of a
 benchmark (about 20 minutes on 2 cores; in the background:
-``nohup .venv/bin/python -m bot.dev.baseline setup > var/bench/baseline-setup.log 2>&1 &``);
-``python -m bot.dev.baseline status`` says what is ready. Logs: ``var/bench/logs/``.
+``nohup .venv/bin/python -m tools.baseline setup > var/bench/baseline-setup.log 2>&1 &``);
+``python -m tools.baseline status`` says what is ready. Logs: ``var/bench/logs/``.
 """
 from __future__ import annotations
 
