@@ -19,6 +19,11 @@ from bot.nlp.language import detect
         ("next tuesday at 10", "en"),
         ("don't know", "en"),
         ("på torsdag kl. 10", "da"),
+        ("thx, bye", "en"),
+        ("cheers", "en"),
+        ("ok thanks, bye!", "en"),
+        ("tak, bye", "da"),
+        ("hej hej", "da"),
     ],
 )
 def test_detects_language(text, expected):

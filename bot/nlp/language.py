@@ -23,6 +23,10 @@ DANISH = frozenset(
 )
 
 
+#: How people close a chat in English: a message of these words alone ("thx, bye", "cheers") is
+#: English even though it is short (a Danish "tak" or "hej hej" is not among them).
+CLOSINGS = frozenset("thx thanx thnx ty bye goodbye byebye cheers cya appreciated".split())
+
 #: Words of both languages ("i", "at", "can" …) say nothing about which one it is.
 AMBIGUOUS = ENGLISH & DANISH
 
@@ -34,6 +38,8 @@ def detect(text: str) -> str | None:
         return None
     english = sum(t in ENGLISH for t in tokens)
     danish = sum(t in DANISH for t in tokens) + sum(ch in text.lower() for ch in "æøå")
+    if danish == 0 and any(t in CLOSINGS for t in tokens) and all(t in ENGLISH or t in CLOSINGS or t in ("ok", "okay") for t in tokens):
+        return "en"
     if english >= 2 and english > danish:
         return "en"
     if english == 1 and danish == 0 and len(tokens) <= 3 and tokens[0] in {"hello", "hi", "thanks", "help"}:
