@@ -58,6 +58,9 @@ async def respond(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
         dispatcher.utter_message(response="utter_clarify", buttons=buttons)
     elif decision.kind == routing.UNKNOWN:  # the documents came close but do not answer it
         dispatcher.utter_message(response="utter_document_unknown")
+    elif decision.kind == routing.NO_FIGURE:  # asks "how many/how much"; the topic's answer has no figure
+        dispatcher.utter_message(response="utter_no_figure", buttons=[
+            knowledge.button(decision.choices[0], lang), knowledge.button("request_human", lang)])
     else:
         buttons = [knowledge.button(i, lang) for i in MAIN_MENU + ["request_human"]]
         dispatcher.utter_message(response="utter_not_understood", buttons=buttons)

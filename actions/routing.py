@@ -3,7 +3,10 @@ actions (``actions/knowledge_answers.py``, ``actions/dialogue.py``) and measured
 ``python -m tools.wrong_topic`` (the wrong-topic rate), so the figure is of what users get.
 
 - An intent with a written answer (``data/knowledge``) and confidence of at least
-  ``CONFIDENT``: that answer.
+  ``CONFIDENT``: that answer — unless the message asks for an amount ("hvor mange …", "hvad
+  koster …") and the answer has no figure: then a passage with one, or "I don't know that
+  figure" with the topic and a person to choose (NO_FIGURE), never an answer that skips the
+  question.
 - Less confident: the documents are asked too (``bot.documents``). When a passage answers the
   question and is about another topic than the intent (``DocumentAnswer.topics``), the
   passage's answer is given instead; when it agrees, or nothing answers, the intent's.
@@ -33,12 +36,14 @@ FALLBACK = "nlu_fallback"
 MAX_CHOICES = 3
 
 TOPIC, DOCUMENT, CLARIFY, UNKNOWN, NOT_UNDERSTOOD = "topic", "document", "clarify", "unknown", "not_understood"
+NO_FIGURE = "no_figure"
 
 
 @dataclass(frozen=True)
 class Route:
     """``kind``: give the written answer of ``intent`` (TOPIC), quote ``answer`` (DOCUMENT), offer
-    ``choices`` (CLARIFY), say "I don't know" (UNKNOWN) or "not understood" (NOT_UNDERSTOOD)."""
+    ``choices`` (CLARIFY), say "I don't know" (UNKNOWN) or "not understood" (NOT_UNDERSTOOD), or
+    say that the figure asked for is not known and offer the topic ``choices[0]`` (NO_FIGURE)."""
 
     kind: str
     intent: str | None = None
@@ -76,12 +81,16 @@ def route(text: str, lang: str, parse: dict[str, Any], knowledge: Knowledge, con
     intent = (parse.get("intent") or {}).get("name")
     confidence = float((parse.get("intent") or {}).get("confidence") or 0.0)
     has_answer = intent in knowledge.entries
-    if has_answer and confidence >= confident:
+    no_figure = has_answer and documents.asks_amount(text) and not documents.has_figure(
+        knowledge.entries[intent].text.get(lang) or knowledge.entries[intent].text["da"])
+    if has_answer and confidence >= confident and not no_figure:
         return Route(TOPIC, intent=intent)
     found = documents.best_answer(text, lang) if text.strip() else None
     if has_answer:
         if isinstance(found, documents.DocumentAnswer) and found.words >= 2 and intent not in found.topics:
             return _from_documents(found)
+        if no_figure:  # "hvor mange solceller …": the topic's answer has no figure to give
+            return Route(NO_FIGURE, choices=(intent,))
         return Route(TOPIC, intent=intent)
     closest = choices(parse.get("intent_ranking") or [], knowledge)
     if isinstance(found, documents.DocumentAnswer) and not (closest and found.words < 2):

@@ -150,6 +150,25 @@ def test_a_question_the_documents_do_not_answer_gets_i_dont_know_and_a_person(di
     assert "»" not in _texts(dispatcher)
 
 
+def test_how_many_with_a_confident_topic_whose_answer_has_no_figure_says_so_instead(dispatcher, kb):
+    """"Hvor mange solceller er der i kommunen?" is about green energy, but its written answer has
+    no figure: the user is told the figure is not known, with the topic and a person to choose,
+    not an answer that skips the question."""
+    question = "Hvor mange solceller er der i kommunen?"
+    assert not any(c.isdigit() for c in kb.entries["ask_green_energy"].text["da"])
+    call(ActionAnswerKnowledge().run(dispatcher, make_tracker(question, "ask_green_energy",
+                                                              ranking=[("ask_green_energy", 0.94)]), {}))
+    assert responses(dispatcher.messages) == ["utter_no_figure"]
+    assert [b["payload"] for b in _buttons(dispatcher)] == ["/ask_green_energy", "/request_human"]
+    assert kb.entries["ask_green_energy"].source not in _texts(dispatcher)
+
+
+def test_how_much_with_a_topic_whose_answer_has_the_figure_gets_the_answer(dispatcher, kb):
+    call(ActionAnswerKnowledge().run(dispatcher, make_tracker("hvor meget kan man få i smv grøn", "ask_grant_smv_groen",
+                                                              ranking=[("ask_grant_smv_groen", 0.97)]), {}))
+    assert "300.000" in _texts(dispatcher)
+
+
 def test_handover_outside_staffed_hours_says_how_to_reach_a_person(dispatcher, tmp_path, monkeypatch):
     monkeypatch.setenv("BOT_DATABASE_URL", f"sqlite:///{tmp_path / 'bot.db'}")
     monkeypatch.setenv("HANDOVER_CLOCK", "2026-12-06T12:00")  # a Sunday

@@ -22,7 +22,7 @@ from bot.settings import ROOT
 HELDOUT = sorted((ROOT / "tests" / "nlu").glob("heldout*.yml"))
 #: The documents' question sets (unseen, fresh): questions on the policy and the article, and
 #: questions the documents do not answer.
-DOCUMENT_SETS = [ROOT / "tests" / "documents" / "questions.yml", ROOT / "tests" / "documents" / "fresh.yml"]
+DOCUMENT_SETS = [ROOT / "tests" / "documents" / f"{name}.yml" for name in ("questions", "fresh", "fresh2", "fresh3")]
 OUT_OF_SCOPE = "out_of_scope"
 
 
@@ -66,6 +66,32 @@ def document_questions(path: Path) -> list[tuple[str, frozenset[str]]]:
     return found + [(text, frozenset({OUT_OF_SCOPE})) for text in loaded.unknown]
 
 
+def focus_areas(path: Path) -> list[int | None]:
+    """The focus area each question of ``document_questions(path)`` asks about (None: the
+    article, or a question the documents do not answer), in the same order."""
+    from bot.documents import questions
+
+    loaded = questions.load(path)
+    return [q.focus_area for q in (*loaded.questions, *loaded.english)] + [None] * len(loaded.unknown)
+
+
+def right_per_focus_area(path: Path, model: Path, kb: knowledge.Knowledge | None = None,
+                         ) -> dict[int, tuple[int, int]]:
+    """Per focus area of the policy: (questions the assistant answers with that area's content —
+    a quote from it, or the written answer of an intent its section names — questions asked)."""
+    kb = kb or knowledge.default()
+    pairs = document_questions(path)
+    parses = parse_all(model, [t for t, _ in pairs])
+    found: dict[int, tuple[int, int]] = {}
+    for (text, gold), parse, area in zip(pairs, parses, focus_areas(path), strict=True):
+        if area is None:
+            continue
+        topics = answered_topics(text, parse, kb) or ()
+        right, asked = found.get(area, (0, 0))
+        found[area] = (right + bool(gold & set(topics)), asked + 1)
+    return dict(sorted(found.items()))
+
+
 def parse_all(model: Path, texts: list[str]) -> list[dict]:
     """What the trained model makes of each text, with the corrections production runs (kept in
     ``var/`` for the model file and texts, so trying thresholds again takes seconds)."""
@@ -101,24 +127,52 @@ def language_of(text: str) -> str:
     return "en" if re.search(r"\b(the|what|how|is|can|i|do|you|my|where|who)\b", text.lower()) else "da"
 
 
-def outcome(pairs: list[tuple[str, frozenset[str]]], parses: list[dict], confident: float,
-            kb: knowledge.Knowledge) -> Outcome:
+def answered_topics(text: str, parse: dict, kb: knowledge.Knowledge, confident: float = routing.CONFIDENT,
+                    ) -> tuple[str, ...] | None:
+    """What the assistant answers ``text`` with, given the NLU's ``parse``: the topics of a
+    factual answer (a written answer or a quote), ``()`` when it abstains (a clarification, "I
+    don't know", "not understood"), None when another action answers (a greeting, a booking) or the
+    quote is of a passage no intent covers (no topic to compare with)."""
+    intent = (parse.get("intent") or {}).get("name")
+    if intent not in kb.entries and intent != routing.FALLBACK:
+        return None
+    decision = routing.route(text, language_of(text), parse, kb, confident=confident)
+    if decision.topics:
+        return tuple(decision.topics)
+    if decision.kind in (routing.CLARIFY, routing.UNKNOWN, routing.NOT_UNDERSTOOD, routing.NO_FIGURE):
+        return ()
+    return None  # a quote of a passage no intent covers: not counted either way
+
+
+def intent_topics(intent: str, kb: knowledge.Knowledge) -> tuple[str, ...] | None:
+    """The same for an intent classifier alone (the baselines of ``tools.nlu_eval``): the
+    predicted intent's written answer, ``()`` for Rasa's fallback, None for other intents."""
+    if intent == routing.FALLBACK:
+        return ()
+    return (intent,) if intent in kb.entries else None
+
+
+def tally(golds: list[frozenset[str]], answers: list[tuple[str, ...] | None]) -> Outcome:
+    """Right, wrong and abstained answers: a factual answer is wrong when none of its topics is
+    one the message may be answered with (an answer to an out-of-scope message is wrong)."""
     result = Outcome()
-    for (text, gold), parse in zip(pairs, parses, strict=True):
+    for gold, topics in zip(golds, answers, strict=True):
         result.messages += 1
-        intent = (parse.get("intent") or {}).get("name")
-        if intent not in kb.entries and intent != routing.FALLBACK:
-            continue  # another action answers it (a greeting, a booking, a contact card): no topic answer
-        decision = routing.route(text, language_of(text), parse, kb, confident=confident)
-        if not decision.topics:
-            if decision.kind in (routing.CLARIFY, routing.UNKNOWN, routing.NOT_UNDERSTOOD):
-                result.abstained += 1
+        if topics is None:
             continue
-        if gold & set(decision.topics):
+        if not topics:
+            result.abstained += 1
+        elif gold & set(topics):
             result.right += 1
         else:
             result.wrong += 1
     return result
+
+
+def outcome(pairs: list[tuple[str, frozenset[str]]], parses: list[dict], confident: float,
+            kb: knowledge.Knowledge) -> Outcome:
+    return tally([gold for _, gold in pairs],
+                 [answered_topics(text, parse, kb, confident) for (text, _), parse in zip(pairs, parses, strict=True)])
 
 
 def measure(model: Path, thresholds: list[float]) -> dict[float, dict[str, Outcome]]:
@@ -142,6 +196,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--thresholds", default=f"0,0.5,0.7,0.8,{routing.CONFIDENT},0.95,1.01")
     args = parser.parse_args(argv)
     thresholds = sorted({float(x) for x in args.thresholds.split(",")})
+    for path in DOCUMENT_SETS:
+        if path.exists():
+            areas = right_per_focus_area(path, args.model)
+            print(f"{path.name}: answered with the focus area's content, per focus area: "
+                  + ", ".join(f"{area}: {right}/{asked}" for area, (right, asked) in areas.items()))
     for confident, per_set in measure(args.model, thresholds).items():
         mark = "  (routing.CONFIDENT)" if confident == routing.CONFIDENT else ""
         print(f"\nintent answers checked against the documents below confidence {confident}{mark}")

@@ -9,10 +9,12 @@ from bot.documents.answer import (
     NO_MATCH,
     DocumentAnswer,
     NoAnswer,
+    asks_amount,
     best_answer,
     default_index,
+    has_figure,
     reset_default_index,
 )
 
-__all__ = ["NO_MATCH", "DocumentAnswer", "NoAnswer", "best_answer", "default_index",
-           "reset_default_index"]
+__all__ = ["NO_MATCH", "DocumentAnswer", "NoAnswer", "asks_amount", "best_answer", "default_index",
+           "has_figure", "reset_default_index"]

@@ -125,7 +125,10 @@ class Analyzer:
                 if piece.endswith("s") and piece_lemma == fold(piece) and self._as_word(piece[:-1]):
                     piece_lemma = self._lemma(piece[:-1])  # "sundheds-innovations park"
                 lemmas.append(piece_lemma)
-                parts += [piece_lemma, *self.compound_parts(piece)]
+                pieces = self.compound_parts(piece)
+                # a compound the table does not know stands for its parts ("innovationspark" in
+                # "sundheds-innovationspark": "innovation", "park"), as a whole word would
+                parts += [*([] if pieces and not self._known(piece) else [piece_lemma]), *pieces]
             content = self._content(tuple(parts))
             # "ESG-rapporteringer" and "ESG-rapportering" meet: the pieces' lemmas, joined
             return [Term(lemma="-".join(lemmas), parts=content)] if content else []

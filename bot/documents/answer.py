@@ -108,10 +108,21 @@ class NoAnswer:
 
 
 #: Questions that ask for an amount ("hvor mange …", "hvad koster …", "prisen på …"): only a
-#: passage with a number in it can answer them.
+#: text with a figure in it can answer them.
 _ASKS_AMOUNT = re.compile(r"\bhvor (mange|meget)\b|\bkost(er|e|ede)\b|\bpris|\bhow (many|much)\b|\bcosts?\b|\bprice",
                           re.IGNORECASE)
-_NUMBER = re.compile(r"\d")
+#: A figure: a number, or that it costs nothing ("gratis", "free of charge", "uden beregning").
+_FIGURE = re.compile(r"\d|\bgratis\b|\bfree\b|\buden (beregning|betaling)\b|\bkoster ikke\b", re.IGNORECASE)
+
+
+def asks_amount(question: str) -> bool:
+    """Whether ``question`` asks how much or how many ("hvad koster …", "how many …")."""
+    return bool(_ASKS_AMOUNT.search(question))
+
+
+def has_figure(text: str) -> bool:
+    """Whether ``text`` can answer a question about an amount: it has a number, or says "free"."""
+    return bool(_FIGURE.search(text))
 
 
 def decide(hits: list[Hit], question: str = "") -> tuple[Hit | None, str]:
@@ -121,7 +132,7 @@ def decide(hits: list[Hit], question: str = "") -> tuple[Hit | None, str]:
     best = hits[0]
     if best.score < MIN_SCORE or best.coverage < MIN_COVERAGE or not best.names_found:
         return None, WEAK_MATCH
-    if _ASKS_AMOUNT.search(question) and not _NUMBER.search(best.passage.text):
+    if asks_amount(question) and not has_figure(best.passage.text):
         return None, NO_AMOUNT
     if best.coverage < CLEAR_COVERAGE:
         rival = next((h for h in hits[1:] if _unit(h.passage) != _unit(best.passage)

@@ -18,6 +18,8 @@ from bot.settings import ROOT
 TUNING = ROOT / "tests" / "documents" / "tuning.yml"
 UNSEEN = ROOT / "tests" / "documents" / "questions.yml"
 FRESH = ROOT / "tests" / "documents" / "fresh.yml"
+FRESH2 = ROOT / "tests" / "documents" / "fresh2.yml"
+FRESH3 = ROOT / "tests" / "documents" / "fresh3.yml"
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ STOP_WORDS = frozenset(fold(w) for w in """
     komme kommer kom stå står findes fandtes sige siger sagde vide ved tro tror tænke synes mene
     hedde hedder handle handler fortælle fortæl hjælpe hjælper tage tager høre hører foregå foregår
     ske sker ligge ligger se ser bruge bruger bruges finde finder sammen
+    stadig fortsat allerede snart igen endnu indeholde indeholder
     let lettere nem nemt nemmere svær svært sværere
     ja nej tak hej hallo gerne venligst please
     kommune kommunen
