@@ -14,15 +14,19 @@ answer, in Danish and English, is an extra example of the entry's intent, so top
 users rarely write in the NLU examples ("sagsbehandlingstid", "jordregulativ") still point to
 the topic; and each citizen word ("kørekort", "daginstitution") is an example of out_of_scope.
 
-The settings (C, weight, temperature) were checked by nested cross-validation on the training
-data only (`make nlu-cv`: inner folds choose them, outer folds score the choice) and with little
-training data (`python -m tools.nlu_eval small-data`); the defaults sit where those choices
-agree, so they do not depend on one data set. `make nlu-eval` then scores the pipeline on both
-held-out sets against both baselines.
+The blend's settings (the SVM's share ``weight``, its softmax ``temperature`` and ``C``) are
+chosen when the model is trained, by cross-validation on the training data itself
+(``bot.nlp.blend_choice``; ``cv_folds``), so they fit whatever data the pipeline is given — many
+examples per intent or few, this domain or another — and the SVM alone is chosen where DIET
+does not help. Numbers given in config.yml fix them instead (the evaluation tools do that).
+`make nlu-cv` shows on subsamples of data/nlu and on another domain that the pipeline is never
+below the SVM alone; `make nlu-eval` scores it on the held-out sets against both baselines.
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import json
 import logging
 import re
 from pathlib import Path
@@ -44,10 +48,13 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.svm import LinearSVC
 
 from bot import knowledge
+from bot.nlp import blend_choice
 from bot.nlp.normalize import fold
 
 logger = logging.getLogger(__name__)
 MODEL_FILE = "char_ngram_model.joblib"
+SETTING_FILE = "blend_setting.json"
+DIET = "DIETClassifier"
 OUT_OF_SCOPE = "out_of_scope"
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
@@ -108,11 +115,15 @@ class CharNgramEnsembleClassifier(GraphComponent, IntentClassifier):
     @staticmethod
     def get_default_config() -> dict[str, Any]:
         return {
-            "weight": 0.7,        # share of the SVM in the blend
-            "temperature": 10.0,  # softmax temperature for the SVM's decision values
+            # The blend's settings: None = chosen at training time by cross-validation
+            # (bot.nlp.blend_choice); a number fixes it.
+            "weight": None,       # share of the SVM in the blend
+            "temperature": None,  # softmax temperature for the SVM's decision values
+            "C": None,            # inverse regularisation of the SVM
+            "cv_folds": 3,
+            "cv_epochs": None,    # DIET's epochs in the folds; None: half of the pipeline DIET's
             "min_ngram": 2,
             "max_ngram": 5,
-            "C": 1.0,             # inverse regularisation of the SVM
             "knowledge_dir": "data/knowledge",  # entry sentences and citizen words as examples; "" for none
         }
 
@@ -128,43 +139,114 @@ class CharNgramEnsembleClassifier(GraphComponent, IntentClassifier):
         return digest.hexdigest()
 
     def __init__(self, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
-                 model: Pipeline | None = None) -> None:
+                 model: Pipeline | None = None, setting: blend_choice.Setting | None = None,
+                 execution_context: ExecutionContext | None = None) -> None:
         self.config = config
         self._model_storage = model_storage
         self._resource = resource
+        self._execution_context = execution_context
         self.model = model
+        self.setting = setting or self._fixed_setting()
+        self.choice: blend_choice.Choice | None = None  # set by training with cross-validation
+
+    def _fixed_setting(self) -> blend_choice.Setting:
+        """The setting of config.yml, with the middle of the grid where it gives none."""
+        return blend_choice.Setting(
+            weight=float(self.config["weight"] if self.config.get("weight") is not None else 0.8),
+            temperature=float(self.config["temperature"] if self.config.get("temperature") is not None else 10.0),
+            C=float(self.config["C"] if self.config.get("C") is not None else 1.0))
 
     @classmethod
     def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
                execution_context: ExecutionContext) -> CharNgramEnsembleClassifier:
-        return cls(config, model_storage, resource)
+        return cls(config, model_storage, resource, execution_context=execution_context)
+
+    def _diet_config(self) -> dict[str, Any] | None:
+        """The pipeline's DIET settings, from the training graph (None outside a pipeline)."""
+        from rasa.nlu.classifiers.diet_classifier import DIETClassifier
+
+        schema = self._execution_context.graph_schema if self._execution_context else None
+        for node in (schema.nodes.values() if schema else ()):
+            if isinstance(node.uses, type) and issubclass(node.uses, DIETClassifier) and node.fn == "train":
+                return {**node.uses.get_default_config(), **node.config}
+        return None
+
+    def _cross_validate(self, examples: list[Message], texts: list[str], intents: list[str],
+                        extra: list[tuple[str, str]]) -> blend_choice.Choice | None:
+        """The blend's setting chosen on out-of-fold predictions (None when it cannot be: no
+        DIET in the pipeline, or too few examples)."""
+        diet_config = self._diet_config()
+        if diet_config is None or len(examples) < blend_choice.MIN_EXAMPLES or len(set(intents)) < 2:
+            return None
+        from rasa.engine.storage.local_model_storage import LocalModelStorage
+        from rasa.nlu.classifiers.diet_classifier import DIETClassifier
+
+        epochs = self.config["cv_epochs"] or max(1, int(diet_config.get("epochs", 100)) // 2)
+        fold_config = {**diet_config, "epochs": epochs, "ranking_length": 0, "checkpoint_model": False,
+                       "evaluate_on_number_of_examples": 0, "evaluate_every_number_of_epochs": -1}
+
+        def train_diet(indices, directory: Path):  # noqa: ANN001, ANN202  (index arrays; a predictor)
+            directory.mkdir(parents=True)
+            diet = DIETClassifier.create(fold_config, LocalModelStorage(directory), Resource("diet_fold"),
+                                         self._execution_context)
+            diet.train(TrainingData(training_examples=[examples[i] for i in indices]))
+
+            def predict(test) -> list[dict[str, float]]:  # noqa: ANN001
+                copies = [Message(data={TEXT: examples[i].get(TEXT)}, features=list(examples[i].features))
+                          for i in test]
+                diet.process(copies)
+                return [{r["name"]: r["confidence"] for r in m.get(INTENT_RANKING_KEY) or []} for m in copies]
+            return predict
+
+        def train_svm(indices, C: float) -> Pipeline:  # noqa: ANN001
+            fold_texts = [texts[i] for i in indices] + [t for t, _ in extra]
+            fold_intents = [intents[i] for i in indices] + [i for _, i in extra]
+            return make_svm(C, self.config["min_ngram"], self.config["max_ngram"]).fit(fold_texts, fold_intents)
+
+        folds = int(self.config["cv_folds"])
+        labels, diet, svm = blend_choice.out_of_fold(examples, intents, folds, train_svm, texts, train_diet)
+        return blend_choice.choose(intents, labels, diet, svm, folds)
 
     def train(self, training_data: TrainingData, model: SpacyModel) -> Resource:
         examples = training_data.intent_examples
         texts = [features_text(m) for m in examples]
         intents = [m.get(INTENT) for m in examples]
+        extra: list[tuple[str, str]] = []
         if self.config["knowledge_dir"]:
             known = set(intents)
-            for sentence, intent in knowledge_sentences(Path(self.config["knowledge_dir"])):
-                if intent in known:
-                    texts.append(features_with(model.model, sentence))
-                    intents.append(intent)
-        self.model = make_svm(self.config["C"], self.config["min_ngram"], self.config["max_ngram"])
-        self.model.fit(texts, intents)
+            extra = [(features_with(model.model, sentence), intent)
+                     for sentence, intent in knowledge_sentences(Path(self.config["knowledge_dir"]))
+                     if intent in known]
+        fixed = all(self.config.get(k) is not None for k in ("weight", "temperature", "C"))
+        if not fixed and int(self.config["cv_folds"] or 0) >= 2:
+            self.choice = self._cross_validate(examples, texts, intents, extra)
+            if self.choice is not None:
+                chosen = self.choice.setting
+                self.setting = blend_choice.Setting(
+                    *(float(self.config[k]) if self.config.get(k) is not None else getattr(chosen, k)
+                      for k in ("weight", "temperature", "C")))
+                logger.info("blend chosen by %d-fold cross-validation: %s (macro-F1 %.3f; SVM alone %.3f)",
+                            self.choice.folds, self.setting, self.choice.macro_f1, self.choice.svm_alone_f1)
+        self.model = make_svm(self.setting.C, self.config["min_ngram"], self.config["max_ngram"])
+        self.model.fit(texts + [t for t, _ in extra], intents + [i for _, i in extra])
         with self._model_storage.write_to(self._resource) as directory:
             joblib.dump(self.model, directory / MODEL_FILE)
+            (directory / SETTING_FILE).write_text(json.dumps(dataclasses.asdict(self.setting)))
         return self._resource
 
     @classmethod
     def load(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
              execution_context: ExecutionContext, **kwargs: Any) -> CharNgramEnsembleClassifier:
+        setting = None
         try:
             with model_storage.read_from(resource) as directory:
                 model = joblib.load(directory / MODEL_FILE)
+                if (directory / SETTING_FILE).exists():
+                    setting = blend_choice.Setting(**json.loads((directory / SETTING_FILE).read_text()))
         except ValueError:
             logger.warning("No trained char-n-gram model found; DIET's ranking is used alone.")
             model = None
-        return cls(config, model_storage, resource, model)
+        return cls(config, model_storage, resource, model, setting, execution_context)
 
     def process(self, messages: list[Message], model: SpacyModel | None = None) -> list[Message]:
         """Blend the SVM's and DIET's rankings (``model`` is passed by Rasa's graph, unused here)."""
@@ -175,9 +257,9 @@ class CharNgramEnsembleClassifier(GraphComponent, IntentClassifier):
             if not message.get(TEXT):
                 continue
             scores = self.model.decision_function([features_text(message)])
-            own = softmax_rows(scores, self.config["temperature"])[0]
+            own = softmax_rows(scores, self.setting.temperature)[0]
             diet = {r["name"]: r["confidence"] for r in message.get(INTENT_RANKING_KEY) or []}
-            mixed = blend(own, np.array([diet.get(label, 0.0) for label in labels]), self.config["weight"])
+            mixed = blend(own, np.array([diet.get(label, 0.0) for label in labels]), self.setting.weight)
             blended = {label: float(p) for label, p in zip(labels, mixed, strict=True)}
             ranking = sorted(({"name": n, "confidence": c} for n, c in blended.items()),
                              key=lambda r: r["confidence"], reverse=True)
