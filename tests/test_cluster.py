@@ -27,13 +27,13 @@ import sqlalchemy as sa
 
 from bot import contacts, knowledge, wording
 from bot.channels import hygiene
-from tests.support.cluster import NGINX_TEMPLATE, Cluster, nginx_binary, render
-from tests.support.stack import free_port
 from bot.handover import delivery
 from bot.store import db
 from bot.store.models import SENT, Booking, Notification
 from tests.fakes.cvr_register import FakeCvrRegister
 from tests.fakes.smtp_server import SmtpServer
+from tests.support.cluster import NGINX_TEMPLATE, Cluster, nginx_binary, render
+from tests.support.stack import free_port
 
 slow = pytest.mark.slow  # starts the whole production configuration (several Rasa servers)
 

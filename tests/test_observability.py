@@ -11,8 +11,8 @@ import sys
 import pytest
 import requests
 
-from tests.support.stack import BotStack
 from bot.settings import ROOT
+from tests.support.stack import BotStack
 
 
 @pytest.fixture(scope="module")

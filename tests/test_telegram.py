@@ -33,7 +33,6 @@ from telegram import InlineKeyboardMarkup
 
 from bot import settings, wording
 from bot.channels import identity
-from tests.support.stack import BotStack, free_port
 from bot.nlp.language import detect
 from bot.telegram.app import Config
 from bot.telegram.limits import FloodGuard
@@ -49,6 +48,7 @@ from bot.telegram.render import (
 )
 from tests.fakes.cvr_register import FakeCvrRegister
 from tests.fakes.telegram_api import FakeTelegramApi, Sent
+from tests.support.stack import BotStack, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 TRANSCRIPT = ROOT / "var" / "telegram-transcript.md"

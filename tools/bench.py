@@ -69,10 +69,10 @@ from typing import Any
 
 import requests
 
-from tools import baseline, load
-from tests.support.stack import MODEL, BotStack, free_port
 from bot.settings import ROOT
 from bot.settings import get as setting
+from tests.support.stack import MODEL, BotStack, free_port
+from tools import baseline, load
 
 RESULTS = baseline.BENCH_DIR / "results.json"
 SAMPLE_EVERY = 0.5  # seconds between memory samples

@@ -24,8 +24,8 @@ from pathlib import Path
 
 import requests
 
-from tests.support.stack import BotStack
 from bot.settings import ROOT
+from tests.support.stack import BotStack
 
 CONVERSATION = ["Hej", "hvor meget kan man få i smv grøn?", "hvem skal jeg kontakte om støj fra min virksomhed?",
                 "hvad kan erhvervshuset hjælpe med?", "jeg vil gerne booke et virksomhedsbesøg", "ved ikke",

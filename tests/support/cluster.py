@@ -48,8 +48,8 @@ from typing import Any
 import requests
 import sqlalchemy as sa
 
-from tests.support.stack import MODEL, free_port
 from bot.settings import ROOT, SETTINGS
+from tests.support.stack import MODEL, free_port
 
 NGINX_TEMPLATE = ROOT / "deploy" / "nginx" / "koege.conf"
 MACHINE_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
