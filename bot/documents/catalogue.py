@@ -162,16 +162,18 @@ def live_documents(files: list[Document], stored: Mapping[str, Any]) -> list[Doc
         state = stored.get(document.id)
         if state is not None and state.retired:
             continue
-        found.append(_build(state, document) if state is not None and state.text is not None else document)
+        found.append(build(state, document) if state is not None and state.text is not None else document)
     for doc_id, state in stored.items():
         if doc_id not in ids and not state.retired and state.text is not None:
-            built = _build(state, None)
+            built = build(state, None)
             if built is not None:
                 found.append(built)
     return found
 
 
-def _build(state: Any, base: Document | None) -> Document | None:
+def build(state: Any, base: Document | None) -> Document | None:
+    """The document of a stored version with a text (``base``: the file's of the same id), or
+    ``base`` when it does not build."""
     try:
         return stored_document(state.doc_id, kind=state.kind, title=state.title, source=state.source,
                                verified=state.verified, text=state.text, sections=tuple(state.sections),
