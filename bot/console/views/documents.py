@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from dataclasses import replace as replaced
+from functools import cached_property
 
 from aiohttp import web
 
@@ -50,7 +51,7 @@ TOO_LARGE = (f"Filen er for stor. Den må højst være {extract.MAX_BYTES // (10
              "eller indsæt den del af teksten, assistenten skal kunne svare ud fra.")
 
 
-@dataclass(frozen=True)
+@dataclass
 class Entry:
     """One document as the console shows it: what it is now, and where it comes from."""
 
@@ -74,7 +75,7 @@ class Entry:
             return "Tilføjet i konsollen"
         return "Fra fil, erstattet i konsollen" if self.replaced else "Fra fil (data/documents)"
 
-    @property
+    @cached_property
     def passages(self) -> list[Passage]:
         return split(self.document)
 
@@ -97,8 +98,13 @@ class Library:
         return Entry(doc_id, document, base is not None, state)
 
     def entries(self) -> list[Entry]:
+        """Every document, retired ones last, each with its passages (split here, in a worker
+        thread, not while the page is rendered)."""
         found = [self.entry(doc_id) for doc_id in dict.fromkeys([*self.files, *self.stored])]
-        return sorted((e for e in found if e is not None), key=lambda e: (e.retired, e.document.title.lower()))
+        entries = sorted((e for e in found if e is not None), key=lambda e: (e.retired, e.document.title.lower()))
+        for entry in entries:
+            _ = entry.passages
+        return entries
 
     def new_id(self, title: str) -> str:
         """An id for a new document from its title, not used by any other."""
@@ -213,7 +219,7 @@ def _defaults(entry: Entry | None) -> dict[str, str]:
 async def overview(request: web.Request) -> web.Response:
     library = await _library(request)
     return await render(request, "documents.html", {
-        "title": "Dokumenter", "entries": library.entries(), "kinds": stored.KIND_LABELS,
+        "title": "Dokumenter", "entries": await blocking(library.entries), "kinds": stored.KIND_LABELS,
         "history": await blocking(stored.history, None, 20, request.app[DB_URL]), "actions": ACTION_LABELS,
         "origins": ORIGIN_LABELS,
     })
@@ -245,7 +251,7 @@ async def add(request: web.Request) -> web.StreamResponse:
     saved = await blocking(stored.save, doc_id, meta, found.text, user(request).name, origin=found.origin,
                            filename=upload.filename if upload else None,
                            comment=values.get("kommentar", "").strip() or None, url=request.app[DB_URL])
-    count = len(split(document))
+    count = len(await blocking(split, document))
     await record(request, "document_add", f"dokument:{doc_id}",
                  f"version #{saved.id}: {ORIGIN_LABELS[found.origin]}, {count} passager")
     await flash(request, f"Dokumentet »{meta.title}« er tilføjet med {count} passager. Assistenten svarer ud fra "
@@ -259,8 +265,9 @@ async def _item(request: web.Request, doc_id: str, values: dict[str, str] | None
     entry = library.entry(doc_id)
     if entry is None:
         return await not_found(request, "Dokumentet")
+    passages = await blocking(split, entry.document)
     return await render(request, "document_item.html", {
-        "title": f"Dokument: {entry.document.title}", "entry": entry, "passages": entry.passages,
+        "title": f"Dokument: {entry.document.title}", "entry": entry, "passages": passages,
         "values": values or _defaults(entry), "problems": problems or {}, "labels": stored.LABELS,
         "kinds": _kinds(), "kind_labels": stored.KIND_LABELS, "max_mb": extract.MAX_BYTES // (1024 * 1024),
         "history": await blocking(stored.history, doc_id, 50, request.app[DB_URL]), "actions": ACTION_LABELS,
@@ -289,7 +296,7 @@ async def replace(request: web.Request) -> web.StreamResponse:
     saved = await blocking(stored.save, doc_id, meta, found.text, user(request).name, origin=found.origin,
                            filename=upload.filename if upload else None,
                            comment=values.get("kommentar", "").strip() or None, url=request.app[DB_URL])
-    count = len(split(document))
+    count = len(await blocking(split, document))
     await record(request, "document_replace", f"dokument:{doc_id}",
                  f"version #{saved.id}: {ORIGIN_LABELS[found.origin]}, {count} passager")
     note = " Det er trukket tilbage og bruges ikke, før det gendannes." if saved.retired else (
