@@ -27,6 +27,7 @@ from bot.console.views import (
     content,
     conversations,
     dashboard,
+    documents,
     handover,
     improve,
     triage,
@@ -112,7 +113,8 @@ def create_app(db_url: str | None = None, tracker_url: str | None = None,
                                      samesite="Strict", secure=settings.flag("STAFF_SECURE_COOKIES"),
                                      max_age=None)
     aiohttp_session.setup(app, storage)
-    app.middlewares.extend([_errors, auth.middleware, csrf.middleware])
+    # the upload forms of documents may send more than MAX_BODY (documents.upload_limit)
+    app.middlewares.extend([_errors, auth.middleware, documents.upload_limit, csrf.middleware])
     env = aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True,
                                context_processors=[templating.context])
     templating.install(env)
@@ -131,6 +133,7 @@ def create_app(db_url: str | None = None, tracker_url: str | None = None,
     handover.add_routes(r)
     r.add_get("/dashboard", dashboard.page)
     content.add_routes(r)
+    documents.add_routes(r)
     r.add_get("/revision", audit_log.page)
     r.add_static("/static/", HERE / "static")
     app.on_startup.append(handover.start_watch)  # unclaimed handovers: the callback offer

@@ -22,6 +22,7 @@ NAV = [
     ("/opringninger", "Opringninger", False),
     ("/dashboard", "Dashboard", False),
     ("/indhold", "Indhold", False),
+    ("/dokumenter", "Dokumenter", True),
     ("/revision", "Revisionslog", True),
 ]
 ROLES = {"reviewer": "gennemlæser", "admin": "administrator"}

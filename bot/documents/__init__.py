@@ -2,8 +2,9 @@
 
 The dialogue calls ``best_answer(question, language)`` (``bot.documents.answer``) when no
 intent is confident, and for questions about what a document says (``include_knowledge=False``).
-Documents live in ``data/documents`` (``bot.documents.catalogue``); the manual and the measured
-figures are in ``docs/documents.md``.
+Documents live in ``data/documents`` (``bot.documents.catalogue``), with the staff console's
+additions, new versions and retirements (``bot.store.documents``; the index rebuilds when they
+change); the manual and the measured figures are in ``docs/documents.md``.
 """
 from bot.documents.answer import (
     NO_MATCH,

@@ -40,10 +40,14 @@ import datetime as dt
 import logging
 import re
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 from bot import answers, knowledge, wording
+from bot.documents.catalogue import live_documents, load_documents
 from bot.documents.index import Hit, PassageIndex
 from bot.documents.passages import DOCUMENT, KNOWLEDGE, Passage, all_passages
 from bot.documents.text import QUOTE_MAX_CHARS, QUOTE_MAX_SENTENCES, quote
@@ -149,23 +153,99 @@ def _unit(passage: Passage) -> tuple[str, str | None]:
 
 # --- the index of this process ----------------------------------------------------------------
 
-_index: dict[str, PassageIndex] = {}
+#: How often (seconds) ``default_index()`` asks the database whether staff changed documents
+#: (one cheap query); a change rebuilds the index (about a second) while the old one answers.
+DOCUMENT_CHECK_SECONDS = 5.0
+_live: dict[str, Any] = {"index": None, "version": None, "checked": float("-inf"), "building": False,
+                         "files": None}
 _index_lock = threading.Lock()
 
 
 def default_index() -> PassageIndex:
-    """The index over ``data/documents`` and the knowledge base's files, built once per process
-    (about a second, plus loading the spaCy pipeline if nothing loaded it yet)."""
+    """The index over the documents (``data/documents`` with the staff console's additions,
+    replacements and retirements, ``bot.store.documents``) and the knowledge base's files.
+
+    Built once per process (about a second, plus loading the spaCy pipeline if nothing loaded it
+    yet); at most every ``DOCUMENT_CHECK_SECONDS`` it asks the assistant's database for the
+    documents' version and rebuilds when it changed, so a document staff add is answered from
+    within seconds on every instance, without a restart. While one thread rebuilds, the others
+    answer from the index they had. When the database cannot be read, the last index stays."""
     with _index_lock:
-        if "default" not in _index:
-            _index["default"] = PassageIndex(all_passages())
-        return _index["default"]
+        index = _live["index"]
+        if index is not None:
+            if _live["building"] or time.monotonic() - _live["checked"] < DOCUMENT_CHECK_SECONDS:
+                return index
+            _live["building"] = True
+    if index is None:
+        with _build_lock:  # the first build: everyone waits for it
+            if _live["index"] is None:
+                _refresh()
+            return _live["index"]
+    try:
+        _refresh()
+    finally:
+        with _index_lock:
+            _live["building"] = False
+    return _live["index"]
+
+
+_build_lock = threading.Lock()
+
+
+def _refresh() -> None:
+    """Build the index when none is built or the documents' version changed."""
+    found = _stored_version()
+    index, known = _live["index"], _live["version"]
+    if index is not None and (found is None or found == known):
+        with _index_lock:
+            _live["checked"] = time.monotonic()
+        return
+    stored = _stored_documents() if found else {}
+    if stored is None:  # the database went away between the two queries
+        if index is not None:
+            return
+        stored, found = {}, None
+    if _live["files"] is None:
+        _live["files"] = load_documents()
+    built = PassageIndex(all_passages(documents=live_documents(_live["files"], stored)))
+    logger.info("document index built: %d passages, documents version %s, %.1f s", len(built.passages), found,
+                built.build_seconds)
+    with _index_lock:
+        _live.update(index=built, version=found, checked=time.monotonic())
+
+
+def _stored_version() -> int | None:
+    """The documents' version in the assistant's database; None when it cannot be read."""
+    import sqlalchemy as sa
+
+    from bot.store import db
+    from bot.store import documents as stored_documents
+
+    url = db.database_url()
+    if url.get_backend_name() == "sqlite" and not Path(url.database or "").exists():
+        return 0  # nothing stored yet (and no empty database file created)
+    try:
+        return stored_documents.version(engine=db.engine())
+    except sa.exc.SQLAlchemyError:
+        return None  # no documents table yet, or the database is away: keep what we have
+
+
+def _stored_documents() -> dict | None:
+    import sqlalchemy as sa
+
+    from bot.store import db
+    from bot.store import documents as stored_documents
+
+    try:
+        return stored_documents.current(engine=db.engine())
+    except sa.exc.SQLAlchemyError:
+        return None
 
 
 def reset_default_index() -> None:
-    """Forget the built index (after documents changed; the next call builds it again)."""
+    """Forget the built index and the files read (the next call reads and builds again)."""
     with _index_lock:
-        _index.clear()
+        _live.update(index=None, version=None, checked=float("-inf"), building=False, files=None)
 
 
 # --- the answer ---------------------------------------------------------------------------------

@@ -9,10 +9,16 @@ line of the text equal to a section title starts that section (``bot.documents.p
 
 The text is plain text as any extractor gives it (a cleaned copy of a web page or PDF):
 blocks separated by blank lines, headings on lines of their own, list items as "1. …".
+
+Staff keep documents current in the console (``bot.store.documents``): a stored document with
+the id of a file's document replaces it, a new id adds one, a retired one is not answered from.
+``live_documents`` merges the files with what is stored; ``stored_document`` builds one.
 """
 from __future__ import annotations
 
 import datetime as dt
+import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +26,8 @@ from typing import Any
 import yaml
 
 from bot.settings import ROOT
+
+logger = logging.getLogger(__name__)
 
 DOCUMENTS_DIR = ROOT / "data" / "documents"
 LANGUAGES = ("da", "en")
@@ -115,3 +123,61 @@ def load_documents(directory: Path = DOCUMENTS_DIR) -> list[Document]:
     if len(ids) != len(set(ids)):
         raise DocumentError(f"{directory}: a document id is used twice: {ids}")
     return documents
+
+
+def stored_document(doc_id: str, *, kind: str, title: str, source: str, verified: dt.date, text: str,
+                    sections: tuple[str, ...] = (), title_en: str | None = None, publisher: str | None = None,
+                    base: Document | None = None) -> Document:
+    """A document staff stored in the console. ``base``: the file's document of the same id it
+    replaces; its sections of the same title keep their number, page, label and intents, and
+    its ``cited_as``, English title and publisher stay while the title is unchanged."""
+    if kind not in KINDS:
+        raise DocumentError(f"{doc_id}: kind must be one of {KINDS}, not {kind!r}")
+    if not source.startswith("https://"):
+        raise DocumentError(f"{doc_id}: source must be an https URL")
+    lines = {line.strip() for line in text.splitlines()}
+    absent = [title for title in sections if title not in lines]
+    if absent:
+        raise DocumentError(f"{doc_id}: section titles not found as lines of the text: {absent}")
+    known = {s.title: s for s in base.sections} if base else {}
+    same = base is not None and base.title == title
+    title_en = title_en or (base.title_en if same else "") or title
+    return Document(
+        id=doc_id, kind=kind, title=title, title_en=title_en,
+        cited_as=dict(base.cited_as) if same else {"da": title, "en": title_en},
+        publisher=publisher or (base.publisher if base else "Køge Kommune"), source=source, verified=verified,
+        sections=tuple(known.get(t) or Section(title=t, label={lang: t for lang in LANGUAGES}) for t in sections),
+        text=text, language=base.language if base else "da",
+    )
+
+
+def live_documents(files: list[Document], stored: Mapping[str, Any]) -> list[Document]:
+    """The documents answered from: the files' (``load_documents``), each replaced by its
+    stored version (``bot.store.documents.Stored``) if it has one with a text, then the stored
+    documents the files do not have; retired ones left out. A stored version that does not
+    build (it was checked when it was saved) is logged and skipped: the file's stays."""
+    found: list[Document] = []
+    ids = {d.id for d in files}
+    for document in files:
+        state = stored.get(document.id)
+        if state is not None and state.retired:
+            continue
+        found.append(build(state, document) if state is not None and state.text is not None else document)
+    for doc_id, state in stored.items():
+        if doc_id not in ids and not state.retired and state.text is not None:
+            built = build(state, None)
+            if built is not None:
+                found.append(built)
+    return found
+
+
+def build(state: Any, base: Document | None) -> Document | None:
+    """The document of a stored version with a text (``base``: the file's of the same id), or
+    ``base`` when it does not build."""
+    try:
+        return stored_document(state.doc_id, kind=state.kind, title=state.title, source=state.source,
+                               verified=state.verified, text=state.text, sections=tuple(state.sections),
+                               title_en=state.title_en, publisher=state.publisher, base=base)
+    except (DocumentError, TypeError, AttributeError) as err:
+        logger.warning("stored document %s version %s not used: %s", state.doc_id, state.id, err)
+        return base

@@ -38,6 +38,8 @@ VISIT_FORM = "visit_form"
 CHANNELS = {"socketio": "web", "telegram": "telegram", "rest": "rest"}
 CHANNEL_LABELS = {"web": "Web", "telegram": "Telegram", "rest": "REST", "other": "Andet"}
 HIDDEN_ACTIONS = {"action_listen", "action_session_start"}
+#: In the JSON of a bot event that quotes a document (``metadata.document.passage``).
+QUOTE_MARK = '"passage"'
 CHUNK = 200
 
 
@@ -102,6 +104,10 @@ class UserLine:
     runner_up_confidence: float | None
     channel: str
     unanswered: bool = False  # fallback, clarification or out of scope followed
+    #: answered with a quote from a document: the passage's and the document's id (the bot
+    #: event's ``metadata.document``, set by ``actions/knowledge_answers.say_quote``)
+    passage: str | None = None
+    document: str | None = None
 
     @property
     def is_payload(self) -> bool:
@@ -201,6 +207,11 @@ def summarise(sender_id: str, rows: Iterable[tuple[int, str, float | None, str |
                 last_user.unanswered = True
         elif type_name == "active_loop":
             summary.form_started |= action == VISIT_FORM
+        elif type_name == "bot" and last_user is not None and data and QUOTE_MARK in data:
+            quoted = (_json(data).get("metadata") or {}).get("document")
+            if isinstance(quoted, dict) and quoted.get("passage"):
+                last_user.passage = str(quoted["passage"])
+                last_user.document = str(quoted.get("document") or last_user.passage.split("/")[0])
     return summary
 
 
@@ -379,7 +390,9 @@ class ConversationIndex:
         c = table.c
         rows = connection.execute(
             sa.select(c.sender_id, c.id, c.type_name, c.timestamp, c.intent_name, c.action_name, c.data)
-            .where(c.sender_id.in_(senders), c.type_name.in_(("user", "action", "active_loop")))
+            .where(c.sender_id.in_(senders),
+                   sa.or_(c.type_name.in_(("user", "action", "active_loop")),
+                          sa.and_(c.type_name == "bot", c.data.contains(QUOTE_MARK, autoescape=True))))
             .order_by(c.sender_id, c.id))
         grouped: dict[str, list] = {sid: [] for sid in senders}
         for sid, *rest in rows:

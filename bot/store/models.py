@@ -199,6 +199,32 @@ class ContentEdit(Base):
     __table_args__ = (sa.Index("ix_content_edits_item", "kind", "key"),)
 
 
+class DocumentVersion(Base):
+    """One version of a document staff keep in the console (migration 0008): added, replaced,
+    retired or restored. The newest row per ``doc_id`` is the document's state; older rows are
+    its history. ``text`` null: the file's version in ``data/documents`` (metadata too); a
+    document of the files with a stored text is replaced by it. ``retired``: not answered from."""
+
+    __tablename__ = "document_versions"
+    id = sa.Column(sa.Integer, primary_key=True)
+    doc_id = sa.Column(sa.String(128), nullable=False, index=True)
+    action = sa.Column(sa.String(16), nullable=False)  # add | replace | retire | restore | file
+    kind = sa.Column(sa.String(16))  # policy_draft | policy | article
+    title = sa.Column(sa.String(255))
+    title_en = sa.Column(sa.String(255))
+    publisher = sa.Column(sa.String(255))
+    source = sa.Column(sa.String(1000))
+    verified = sa.Column(sa.Date)
+    sections = sa.Column(sa.Text)  # JSON list of section titles (the outline), in order
+    text = sa.Column(sa.Text)
+    origin = sa.Column(sa.String(8))  # txt | html | pdf | paste: what the text was extracted from
+    filename = sa.Column(sa.String(255))
+    retired = sa.Column(sa.Boolean, nullable=False, default=False, server_default=sa.false())
+    author = sa.Column(sa.String(64), nullable=False)
+    comment = sa.Column(sa.String(255))
+    created_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
+
+
 # --- human handover (bot/handover; migration 0004) ---
 
 WAITING = "waiting"  # in the console's queue, the assistant paused
