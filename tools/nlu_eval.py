@@ -11,12 +11,11 @@ chosen, by a writer who saw neither the training data nor the other sets: a new 
 messages after the welcome letter). It exits non-zero unless (a) is ahead of both baselines on
 each set.
 ``check``: scores an already trained model (``make train``) against thresholds, for ``make test``.
-``cv``: nested cross-validation on the training data alone. The outer 5 folds estimate how well
-the pipeline does on data it has not seen; inside each outer training part, an inner 3-fold
-cross-validation chooses the blend's settings (the SVM's share, its softmax temperature and C)
-from a grid, so the settings are chosen without seeing the fold they are scored on. It reports
-the nested score, the score of the settings in config.yml, the SVM baseline, and the settings
-each outer fold chose (if they agree, they do not depend on one data set).
+``robust`` (``make nlu-cv``): the project's pipeline against the SVM alone where nothing was
+tuned — trained on subsamples of ``data/nlu`` (5, 10, 20 examples per intent, scored on the
+rest) and on a synthetic set of another domain (``tools/data/other_domain.py``). The blend
+chooses its own settings by cross-validation on whatever it is trained on
+(``bot/nlp/blend_choice.py``); it exits non-zero if the project is below the SVM anywhere.
 
 Metrics: intent accuracy, macro-F1 over intents, recall of ``out_of_scope``, and the
 wrong-topic rate: the share of messages given a factual answer about another topic than asked
@@ -39,10 +38,8 @@ import os
 import shutil
 import sys
 import tempfile
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from bot.nlp.normalize import fold
 
@@ -59,12 +56,6 @@ CACHE = Path("var/nlu-cache")
 OUT_OF_SCOPE = "out_of_scope"
 FALLBACK = "nlu_fallback"
 ENSEMBLE = "bot.nlp.ensemble.CharNgramEnsembleClassifier"
-#: The blend's settings searched by the inner cross-validation of ``cv``.
-GRID = {
-    "weight": (0.5, 0.6, 0.7, 0.8, 0.9, 1.0),
-    "temperature": (2.5, 5.0, 10.0, 20.0),
-    "C": (0.5, 1.0, 2.0),
-}
 
 
 @dataclass
@@ -300,277 +291,73 @@ def _intent_answers(predicted: list[str]) -> list[tuple[str, ...] | None]:
     return [wrong_topic.intent_topics(p, kb) for p in predicted]
 
 
-# ---- nested cross-validation --------------------------------------------------------------
+# ---- robustness: where the settings were not tuned ---------------------------------------
 
 
-def project_settings(config: Path = CONFIG) -> dict[str, float]:
-    """The blend's settings in config.yml (component defaults where config.yml omits one)."""
+def _project_on(train: list[tuple[str, str]], texts: list[str], workdir: Path, name: str,
+                knowledge: bool) -> list[str]:
+    """The project's pipeline (config.yml: the blend chooses its settings by cross-validation on
+    ``train``) trained on ``train``; its best non-fallback intent for each of ``texts``."""
     import yaml
+    from rasa.shared.nlu.training_data.message import Message
+    from rasa.shared.nlu.training_data.training_data import TrainingData
 
-    from bot.nlp.ensemble import CharNgramEnsembleClassifier
-
-    settings = CharNgramEnsembleClassifier.get_default_config()
-    for component in yaml.safe_load(config.read_text())["pipeline"]:
-        if component["name"] == ENSEMBLE:
-            settings.update(component)
-    return {k: float(settings[k]) for k in GRID}
-
-
-def diet_only_config(config: Path, out: Path) -> Path:
-    """config.yml without the blend and the fallback: DIET's full ranking is the output."""
-    import yaml
-
-    doc = yaml.safe_load(config.read_text())
-    doc["pipeline"] = [c for c in doc["pipeline"] if c["name"] not in (ENSEMBLE, "FallbackClassifier")]
+    doc = yaml.safe_load(CONFIG.read_text())
     doc.pop("policies", None)
-    out.write_text(yaml.safe_dump(doc, sort_keys=False))
-    return out
+    if not knowledge:  # another domain: the knowledge base's sentences are not about it
+        for component in doc["pipeline"]:
+            if component["name"] == ENSEMBLE:
+                component["knowledge_dir"] = ""
+    config = workdir / f"{name}.yml"
+    config.write_text(yaml.safe_dump(doc, sort_keys=False))
+    nlu_file = workdir / f"{name}-nlu.yml"
+    nlu_file.write_text(TrainingData(training_examples=[
+        Message(data={"text": t, "intent": i}) for t, i in train]).nlu_as_yaml())
+    model = train_rasa_nlu(config, workdir, name, nlu_file)
+    try:
+        return rasa_predict(model, texts).predicted
+    finally:
+        Path(model).unlink(missing_ok=True)
 
 
-class Parts:
-    """What the blend needs for one train/test split, computed once: DIET's probabilities and
-    the SVM's decision values (for each C of the grid) on the test texts. Any setting of the
-    grid is then scored without training again."""
-
-    def __init__(self, labels: list[str], diet: Any, svm: dict[float, Any]) -> None:
-        self.labels, self.diet, self.svm = labels, diet, svm
-
-    def predict(self, weight: float, temperature: float, C: float) -> list[str]:
-        from bot.nlp.ensemble import blend, softmax_rows
-
-        mixed = blend(softmax_rows(self.svm[C], temperature), self.diet, weight)
-        return [self.labels[i] for i in mixed.argmax(axis=1)]
-
-
-class NestedCV:
-    def __init__(self, workdir: Path, config: Path = CONFIG) -> None:
-        import spacy
-
-        from bot.nlp.ensemble import features_with, knowledge_sentences
-
-        self.workdir = workdir
-        self.diet_config = diet_only_config(config, workdir / "diet_only.yml")
-        self.nlp = spacy.load(SPACY_MODEL)
-        self._features: dict[str, str] = {}
-        self.features_with = features_with
-        self.knowledge = knowledge_sentences(KNOWLEDGE)
-        self.trainings = 0
-
-    def features(self, text: str) -> str:
-        if text not in self._features:
-            self._features[text] = self.features_with(self.nlp, text)
-        return self._features[text]
-
-    def diet(self, train: list[tuple[str, str]], texts: list[str], labels: list[str]) -> Any:
-        """DIET's probabilities for ``texts`` (rows) over ``labels`` (columns), trained on
-        ``train``; cached in var/nlu-cache by the training data, texts and configuration."""
-        import numpy as np
-        from rasa.shared.nlu.training_data.message import Message
-        from rasa.shared.nlu.training_data.training_data import TrainingData
-
-        digest = hashlib.sha256(json.dumps(
-            [self.diet_config.read_text(), sorted(train), texts]).encode()).hexdigest()[:20]
-        cached = CACHE / f"diet-{digest}.json"
-        if cached.exists():
-            rankings = json.loads(cached.read_text())
-        else:
-            nlu_file = self.workdir / f"train-{digest}.yml"
-            nlu_file.write_text(TrainingData(training_examples=[
-                Message(data={"text": t, "intent": i}) for t, i in train]).nlu_as_yaml())
-            model = train_rasa_nlu(self.diet_config, self.workdir, f"diet-{digest}", nlu_file)
-            self.trainings += 1
-            rankings = [{r["name"]: r["confidence"] for r in result.get("intent_ranking") or []}
-                        for result in _parse_all(model, texts)]
-            Path(model).unlink(missing_ok=True)
-            CACHE.mkdir(parents=True, exist_ok=True)
-            cached.write_text(json.dumps(rankings))
-        return np.array([[r.get(label, 0.0) for label in labels] for r in rankings])
-
-    def parts(self, train: list[tuple[str, str]], texts: list[str]) -> Parts:
-        from bot.nlp.ensemble import make_svm
-
-        labels = sorted({i for _, i in train})
-        extra = [(t, i) for t, i in self.knowledge if i in set(labels)]
-        train_x = [self.features(t) for t, _ in train + extra]
-        train_y = [i for _, i in train + extra]
-        test_x = [self.features(t) for t in texts]
-        svm = {}
-        for C in GRID["C"]:
-            model = make_svm(C).fit(train_x, train_y)
-            assert list(model.classes_) == labels
-            svm[C] = model.decision_function(test_x)
-        return Parts(labels, self.diet(train, texts, labels), svm)
-
-
-def _grid() -> list[tuple[float, float, float]]:
-    return list(itertools.product(GRID["weight"], GRID["temperature"], GRID["C"]))
-
-
-def _choose(gold: list[str], predictions: dict[tuple[float, float, float], list[str]],
-            prefer: tuple[float, float, float]) -> tuple[float, float, float]:
-    """The setting with the best macro-F1 (then accuracy); ties go to ``prefer``, then to the
-    setting closest to it."""
-    def rank(setting: tuple[float, float, float]) -> tuple:
-        s = score("", gold, predictions[setting])
-        distance = sum(abs(a - b) / max(b, 1e-9) for a, b in zip(setting, prefer, strict=True))
-        return (round(s.macro_f1, 6), round(s.accuracy, 6), -distance)
-    return max(predictions, key=rank)
-
-
-def cross_validate(outer_folds: int = 5, inner_folds: int = 3, seed: int = 0, limit: int | None = None) -> int:
-    """Nested cross-validation of the blend's settings on ``data/nlu`` (held-out sets not used).
-
-    DIET's predictions for each split are cached (var/nlu-cache), so an interrupted run goes on
-    where it stopped; ``limit`` scores only the first outer folds (for a quick look)."""
-    from sklearn.model_selection import StratifiedKFold
-
-    train_all = examples(TRAIN_DATA)
-    texts, gold = [t for t, _ in train_all], [i for _, i in train_all]
-    configured = project_settings()
-    prefer = (configured["weight"], configured["temperature"], configured["C"])
-    nested, fixed, baseline = [""] * len(texts), [""] * len(texts), [""] * len(texts)
-    chosen: list[tuple[float, float, float]] = []
-    done: list[int] = []
-    outer_grid: dict[tuple[float, float, float], list[str]] = {s: [""] * len(texts) for s in _grid()}
-    with tempfile.TemporaryDirectory() as tmp:
-        cv = NestedCV(Path(tmp))
-        outer = StratifiedKFold(outer_folds, shuffle=True, random_state=seed).split(texts, gold)
-        for number, (train_idx, test_idx) in enumerate(outer, start=1):
-            if limit is not None and number > limit:
-                break
-            done.extend(test_idx)
-            part = [train_all[i] for i in train_idx]
-            part_gold = [i for _, i in part]
-            inner_pred = {s: [""] * len(part) for s in _grid()}
-            inner = StratifiedKFold(inner_folds, shuffle=True, random_state=seed + 1)
-            for inner_train, inner_test in inner.split([t for t, _ in part], part_gold):
-                parts = cv.parts([part[i] for i in inner_train], [part[i][0] for i in inner_test])
-                for setting in _grid():
-                    for i, p in zip(inner_test, parts.predict(*setting), strict=True):
-                        inner_pred[setting][i] = p
-            best = _choose(part_gold, inner_pred, prefer)
-            chosen.append(best)
-            fold_texts = [texts[i] for i in test_idx]
-            parts = cv.parts(part, fold_texts)
-            for setting in _grid():
-                for i, p in zip(test_idx, parts.predict(*setting), strict=True):
-                    outer_grid[setting][i] = p
-            for i, p in zip(test_idx, parts.predict(*best), strict=True):
-                nested[i] = p
-            for i, p in zip(test_idx, parts.predict(*prefer), strict=True):
-                fixed[i] = p
-            for i, p in zip(test_idx, svm_predict(part, fold_texts), strict=True):
-                baseline[i] = p
-            print(f"outer fold {number}/{outer_folds}: inner CV chose weight={best[0]}, "
-                  f"temperature={best[1]}, C={best[2]} ({cv.trainings} DIET trainings so far)", flush=True)
-    gold = [gold[i] for i in done]
-    nested, fixed, baseline = ([p[i] for i in done] for p in (nested, fixed, baseline))
-    outer_grid = {s: [p[i] for i in done] for s, p in outer_grid.items()}
-    print(f"\nnested {outer_folds}x{inner_folds}-fold cross-validation on {len(texts)} training examples "
-          f"(held-out sets not used; {len(chosen)} outer folds, {len(done)} examples scored)")
-    print(HEADER)
-    print(score("(a) blend, settings chosen by inner CV", gold, nested).row())
-    print(score(f"(a) blend, config.yml {prefer}", gold, fixed).row())
-    print(score("(c) char-n-gram TF-IDF + linear SVM", gold, baseline).row())
-    counts = Counter(chosen)
-    print("settings chosen by the inner CV (weight, temperature, C):",
-          ", ".join(f"{s} x{n}" for s, n in counts.most_common()))
-    # How flat the outer score is around the configured setting (reported, not used to choose).
-    print("\nouter-fold macro-F1 by setting (the 8 best, and the configured one):")
-    ranked = sorted(((score("", gold, p).macro_f1, s) for s, p in outer_grid.items()), reverse=True)
-    for value, setting in ranked[:8]:
-        print(f"  weight={setting[0]:<4} temperature={setting[1]:<5} C={setting[2]:<4} {value:.3f}")
-    print(f"  configured {prefer}: {score('', gold, outer_grid[prefer]).macro_f1:.3f}")
-    return 0
-
-
-def small_data(per_intent: int = 8, repeats: int = 3, use_knowledge: bool = False) -> int:
-    """The blend's settings with little training data, on the training data alone: train on
-    ``per_intent`` examples per intent (the size of a small public benchmark), score every
-    setting of the grid on the rest of ``data/nlu``; ``repeats`` random draws. Without the
-    knowledge base's sentences by default, as on another domain. Held-out sets not used."""
+def robustness(sizes: tuple[int, ...] = (5, 10, 20), draws: int = 2) -> int:
+    """The project's pipeline against the char-n-gram SVM alone where its settings were not
+    tuned: trained on subsamples of data/nlu (``sizes`` examples per intent, scored on the rest)
+    and on a synthetic set of another domain (tools/data/other_domain.py, two thirds to train,
+    scored on the rest). Held-out sets not used. Fails if the project is below the SVM anywhere."""
     import random
 
+    from sklearn.model_selection import train_test_split
+
+    from tools.data import other_domain
+
     train_all = examples(TRAIN_DATA)
-    totals: dict[tuple[float, float, float], list[float]] = {s: [] for s in _grid()}
-    baseline: list[float] = []
-    diet_alone: list[float] = []
+    runs: list[tuple[str, list[tuple[str, str]], list[tuple[str, str]], bool]] = []
+    for size, draw in itertools.product(sizes, range(draws)):
+        by_intent: dict[str, list[int]] = {}
+        for index, (_, intent) in enumerate(train_all):
+            by_intent.setdefault(intent, []).append(index)
+        rng = random.Random(draw)
+        chosen = {i for indices in by_intent.values() for i in rng.sample(indices, min(size, len(indices)))}
+        runs.append((f"data/nlu, {size} per intent, draw {draw + 1}", [train_all[i] for i in sorted(chosen)],
+                     [p for i, p in enumerate(train_all) if i not in chosen], True))
+    other = other_domain.examples(per_intent=60)
+    for draw in range(draws):
+        train, test = train_test_split(other, test_size=1 / 3, random_state=draw, stratify=[i for _, i in other])
+        runs.append((f"another domain (restaurant), draw {draw + 1}", train, test, False))
+    print(f"{'training data':48s} {'train':>6s} {'test':>6s} {'project':>9s} {'SVM':>9s}   macro-F1")
+    never_below = True
     with tempfile.TemporaryDirectory() as tmp:
-        cv = NestedCV(Path(tmp))
-        if not use_knowledge:
-            cv.knowledge = []
-        for repeat in range(repeats):
-            by_intent: dict[str, list[int]] = {}
-            for index, (_, intent) in enumerate(train_all):
-                by_intent.setdefault(intent, []).append(index)
-            rng = random.Random(repeat)
-            chosen = {i for indices in by_intent.values() for i in rng.sample(indices, min(per_intent, len(indices)))}
-            train = [train_all[i] for i in sorted(chosen)]
-            rest = [train_all[i] for i in range(len(train_all)) if i not in chosen]
-            gold = [i for _, i in rest]
-            parts = cv.parts(train, [t for t, _ in rest])
-            for setting in _grid():
-                totals[setting].append(score("", gold, parts.predict(*setting)).macro_f1)
-            baseline.append(score("", gold, svm_predict(train, [t for t, _ in rest])).macro_f1)
-            diet_alone.append(score("", gold, parts.predict(0.0, 1.0, GRID["C"][0])).macro_f1)
-            print(f"draw {repeat + 1}/{repeats} done ({cv.trainings} DIET trainings)", flush=True)
-    mean = {s: sum(v) / len(v) for s, v in totals.items()}
-    configured = project_settings()
-    prefer = (configured["weight"], configured["temperature"], configured["C"])
-    print(f"\nsmall-data regime: {per_intent} training examples per intent, scored on the rest of data/nlu, "
-          f"{repeats} draws, knowledge sentences: {'yes' if use_knowledge else 'no'}; mean macro-F1")
-    for value, setting in sorted(((v, s) for s, v in mean.items()), reverse=True)[:8]:
-        print(f"  weight={setting[0]:<4} temperature={setting[1]:<5} C={setting[2]:<4} {value:.3f}")
-    print(f"  configured {prefer}: {mean[prefer]:.3f}")
-    print(f"  DIET alone: {sum(diet_alone) / len(diet_alone):.3f}")
-    print(f"  (c) char-n-gram TF-IDF + linear SVM: {sum(baseline) / len(baseline):.3f}")
-    print("  by weight (temperature, C as configured): " + "  ".join(
-        f"{w}: {mean[(w, prefer[1], prefer[2])]:.3f}" for w in GRID["weight"]))
-    return 0
-
-
-def sensitivity(per_intent: int | None = None, seed: int = 0, use_knowledge: bool = True) -> int:
-    """How the held-out scores move with the blend's settings (reported, never used to choose
-    them). ``per_intent`` trains on that many examples per intent only, the size of a small
-    public benchmark, to see whether the settings still hold with little training data;
-    ``use_knowledge=False`` leaves out the knowledge base's sentences, as on another domain."""
-    import random
-
-    train = examples(TRAIN_DATA)
-    if per_intent:
-        by_intent: dict[str, list[tuple[str, str]]] = {}
-        for pair in train:
-            by_intent.setdefault(pair[1], []).append(pair)
-        rng = random.Random(seed)
-        train = [p for pairs in by_intent.values() for p in rng.sample(pairs, min(per_intent, len(pairs)))]
-    sets = heldout_sets()
-    texts = [t for pairs in sets.values() for t, _ in pairs]
-    configured = project_settings()
-    prefer = (configured["weight"], configured["temperature"], configured["C"])
-    with tempfile.TemporaryDirectory() as tmp:
-        cv = NestedCV(Path(tmp))
-        if not use_knowledge:
-            cv.knowledge = []
-        parts = cv.parts(train, texts)
-    baseline = svm_predict(train, texts)
-    print(f"training examples: {len(train)}, knowledge sentences: {'yes' if use_knowledge else 'no'}; "
-          f"settings in config.yml (weight, temperature, C): {prefer}")
-    start = 0
-    for name, pairs in sets.items():
-        gold, end = [i for _, i in pairs], start + len(pairs)
-        def f1(setting: tuple[float, float, float], lo: int = start, hi: int = end,
-               want: list[str] = gold) -> str:
-            s = score("", want, parts.predict(*setting)[lo:hi])
-            return f"{s.accuracy:.3f}/{s.macro_f1:.3f}"
-        print(f"\n{name} ({len(pairs)} messages), accuracy/macro-F1:")
-        print("  DIET alone (weight 0):", f1((0.0, prefer[1], prefer[2])))
-        print("  weight:     " + "  ".join(f"{w}: {f1((w, prefer[1], prefer[2]))}" for w in GRID["weight"]))
-        print("  temperature:" + "  ".join(f"{t}: {f1((prefer[0], t, prefer[2]))}" for t in GRID["temperature"]))
-        print("  C:          " + "  ".join(f"{c}: {f1((prefer[0], prefer[1], c))}" for c in GRID["C"]))
-        b = score("", gold, baseline[start:end])
-        print(f"  (c) char-n-gram TF-IDF + linear SVM: {b.accuracy:.3f}/{b.macro_f1:.3f}")
-        start = end
-    return 0
+        for number, (name, train, test, knowledge) in enumerate(runs):
+            texts, gold = [t for t, _ in test], [i for _, i in test]
+            project = score("", gold, _project_on(train, texts, Path(tmp), f"run{number}", knowledge))
+            svm = score("", gold, svm_predict(train, texts))
+            below = project.macro_f1 < svm.macro_f1
+            never_below &= not below
+            print(f"{name:48s} {len(train):6d} {len(test):6d} {project.macro_f1:9.3f} {svm.macro_f1:9.3f}"
+                  f"{'   BELOW' if below else ''}", flush=True)
+    print("\nproject pipeline never below the SVM alone:", "yes" if never_below else "NO")
+    return 0 if never_below else 1
 
 
 def check(model: str, min_macro_f1: float, min_oos_recall: float) -> int:
@@ -613,17 +400,9 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     cmp = sub.add_parser("compare", help="train and score the three pipelines on every held-out set")
     cmp.add_argument("--config", type=Path, default=CONFIG, help="the project pipeline's configuration")
-    cv = sub.add_parser("cv", help="nested cross-validation of the blend's settings on the training data")
-    cv.add_argument("--folds", type=int, default=5)
-    cv.add_argument("--inner-folds", type=int, default=3)
-    cv.add_argument("--limit", type=int, default=None, help="score only the first N outer folds")
-    small = sub.add_parser("small-data", help="the blend's settings with little training data (training data only)")
-    small.add_argument("--per-intent", type=int, default=8)
-    small.add_argument("--repeats", type=int, default=3)
-    small.add_argument("--knowledge", action="store_true", help="with the knowledge base's sentences")
-    sens = sub.add_parser("sensitivity", help="held-out scores across the blend's settings (reporting only)")
-    sens.add_argument("--per-intent", type=int, default=None, help="train on N examples per intent")
-    sens.add_argument("--no-knowledge", action="store_true", help="without the knowledge base's sentences")
+    rob = sub.add_parser("robust", help="the project against the SVM on subsamples and another domain")
+    rob.add_argument("--sizes", default="5,10,20", help="examples per intent of the subsamples")
+    rob.add_argument("--draws", type=int, default=2)
     chk = sub.add_parser("check", help="score a trained model against thresholds")
     chk.add_argument("--model", default="models/koege.tar.gz")
     chk.add_argument("--min-macro-f1", type=float, default=0.93)
@@ -635,12 +414,8 @@ def main(argv: list[str] | None = None) -> int:
     configure_structlog(logging.WARNING)
     if args.command == "compare":
         return compare(args.config)
-    if args.command == "small-data":
-        return small_data(args.per_intent, args.repeats, args.knowledge)
-    if args.command == "sensitivity":
-        return sensitivity(args.per_intent, use_knowledge=not args.no_knowledge)
-    if args.command == "cv":
-        return cross_validate(args.folds, args.inner_folds, limit=args.limit)
+    if args.command == "robust":
+        return robustness(tuple(int(x) for x in args.sizes.split(",")), args.draws)
     return check(args.model, args.min_macro_f1, args.min_oos_recall)
 
 
