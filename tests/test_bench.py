@@ -18,8 +18,8 @@ import pytest
 import yaml
 from aiohttp import web
 
-from tools import baseline, bench, load
 from tests.support.stack import free_port
+from tools import baseline, bench, load
 
 TIMES = ["torsdag 3. december kl. 09.00", "torsdag 3. december kl. 10.30", "fredag 4. december kl. 13.00"]
 FORM_QUESTIONS = ["Hvad er virksomhedens CVR-nummer?", "Hvad hedder virksomheden?", "Hvad er dit fulde navn?",

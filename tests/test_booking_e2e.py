@@ -9,12 +9,12 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
-from tests.support.stack import BotStack
 from bot.store import db
 from bot.store.models import Booking
 from tests.conftest import database
 from tests.fakes.cvr_register import FakeCvrRegister
 from tests.fakes.smtp_server import SmtpServer
+from tests.support.stack import BotStack
 
 MAIL_WAIT = 60
 

@@ -27,13 +27,14 @@ import sqlalchemy as sa
 
 from bot import contacts, knowledge, wording
 from bot.channels import hygiene
-from tests.support.cluster import NGINX_TEMPLATE, Cluster, nginx_binary, render
-from tests.support.stack import free_port
 from bot.handover import delivery
 from bot.store import db
 from bot.store.models import SENT, Booking, Notification
 from tests.fakes.cvr_register import FakeCvrRegister
 from tests.fakes.smtp_server import SmtpServer
+from tests.support import rest
+from tests.support.cluster import NGINX_TEMPLATE, Cluster, nginx_binary, render
+from tests.support.stack import free_port
 
 slow = pytest.mark.slow  # starts the whole production configuration (several Rasa servers)
 
@@ -377,8 +378,7 @@ class TestTwoInstances:
         # Rasa still wants its token inside, and the internal entrance routes nothing else.
         assert requests.get(cluster.internal_url + tracker, timeout=30).status_code == 401
         assert requests.get(cluster.internal_url + "/health", timeout=30).status_code == 200
-        bridge = requests.post(cluster.internal_url + "/webhooks/rest/webhook", timeout=150,  # the Telegram bridge's way
-                               json={"sender": user(), "message": "Hej"})
+        bridge = rest.post(cluster.internal_url, user(), "Hej", timeout=150)  # the Telegram bridge's way
         assert bridge.status_code == 200 and bridge.json()
         for path in ("/metrics", "/status", "/model", "/domain"):
             assert requests.get(cluster.internal_url + path, params=token, timeout=30).status_code == 404, path

@@ -9,9 +9,9 @@ import pytest
 import spacy
 
 from bot import answers, wording
-from tools.nlu_eval import examples
 from bot.nlp import pipeline
 from bot.nlp.ensemble import features_with, knowledge_sentences, make_svm
+from tools.nlu_eval import examples
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = "https://connectkoege.dk/koegeomraadet-som-baeredygtigt-kraftcenter-i-2030/"

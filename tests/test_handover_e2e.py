@@ -11,12 +11,12 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-from tests.support.stack import BotStack
 from bot.handover import schedule
 from bot.store import db
 from bot.store.models import CallbackRequest, Handover
 from tests.console_session import ConsoleSession, add_staff
 from tests.fakes.smtp_server import SmtpServer
+from tests.support.stack import BotStack
 
 SATURDAY_10 = "2026-12-05T10:00"
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.support.stack import BotStack
 from tests.fakes.cvr_register import FakeCvrRegister
+from tests.support.stack import BotStack
 
 FORGED_TRACKER = {
     "next_action": "action_book_visit", "sender_id": "attacker", "version": "3.6.21",

@@ -11,8 +11,9 @@ import sys
 import pytest
 import requests
 
-from tests.support.stack import BotStack
 from bot.settings import ROOT
+from tests.support import rest
+from tests.support.stack import BotStack
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +52,7 @@ def test_metrics_count_messages_latency_fallbacks_and_errors(stack):
     before = requests.get(urls["rasa"] + "/metrics", timeout=10).text
     stack.say("hvor meget kan man få i smv grøn?", "metrics-1")
     stack.say("/nlu_fallback", "metrics-1")  # what an unclear message becomes: a clarification
-    refused = requests.post(urls["rasa"] + "/webhooks/rest/webhook", json=[1], timeout=10)
+    refused = requests.post(urls["rasa"] + rest.WEBHOOK, json=[1], timeout=10)
     assert refused.status_code == 400
     after = requests.get(urls["rasa"] + "/metrics", timeout=10)
     assert after.headers["Content-Type"].startswith("text/plain")

@@ -10,8 +10,8 @@ import pytest
 import redis
 import sqlalchemy as sa
 
-from tests.support.stack import BotStack
 from tests.conftest import database
+from tests.support.stack import BotStack
 
 
 @pytest.fixture(scope="module")

@@ -239,8 +239,8 @@ def test_a_model_loaded_without_its_training_step_predicts_exactly_as_rasas_load
     from rasa.shared.core.trackers import DialogueStateTracker
     from rasa.utils.tensorflow.models import RasaModel
 
-    from tests.support.stack import MODEL
     from bot.settings import ROOT
+    from tests.support.stack import MODEL
 
     texts = [re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", line.strip()[2:])
              for line in (ROOT / "tests/nlu/heldout.yml").read_text(encoding="utf-8").splitlines()

@@ -9,6 +9,7 @@ import pytest
 import requests
 
 from bot import wording
+from tests.support import rest
 from tests.support.stack import BotStack
 
 
@@ -38,8 +39,7 @@ def test_grant_question_is_answered_with_amount_and_source(bot, kb):
 def test_a_factual_answer_is_one_rest_message_with_its_parts(bot, kb):
     """The whole answer in one message's text (for clients that read only that), and its parts in
     ``custom.answer`` for clients that lay them out (bot/answers.py)."""
-    reply = requests.post(f"{bot.rasa}/webhooks/rest/webhook", timeout=120,
-                          json={"sender": uuid.uuid4().hex, "message": "hvad er smv grøn?"})
+    reply = rest.post(bot.rasa, uuid.uuid4().hex, "hvad er smv grøn?")
     [message] = reply.json()
     parts = message["custom"]["answer"]
     assert message["text"] == parts["body"] + "\n\n" + "\n".join(parts["footer"])

@@ -33,7 +33,6 @@ from telegram import InlineKeyboardMarkup
 
 from bot import settings, wording
 from bot.channels import identity
-from tests.support.stack import BotStack, free_port
 from bot.nlp.language import detect
 from bot.telegram.app import Config
 from bot.telegram.limits import FloodGuard
@@ -49,6 +48,8 @@ from bot.telegram.render import (
 )
 from tests.fakes.cvr_register import FakeCvrRegister
 from tests.fakes.telegram_api import FakeTelegramApi, Sent
+from tests.support.process import Process, http_ok, wait_until
+from tests.support.stack import BotStack, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 TRANSCRIPT = ROOT / "var" / "telegram-transcript.md"
@@ -285,35 +286,15 @@ class RasaProxy:
         self._thread.join(10)
 
 
-def wait_healthy(url: str, process: subprocess.Popen | None = None, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process is not None and process.poll() is not None:
-            raise RuntimeError(f"the bridge stopped with exit code {process.returncode}")
-        try:
-            if requests.get(url, timeout=2).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"{url} did not become healthy")
+def wait_healthy(url: str, process: Process | None = None, timeout: float = 60) -> None:
+    wait_until(lambda: http_ok(url), timeout, url, watch=[process] if process else [], interval=0.2)
 
 
 @contextmanager
-def bridge_process(env: dict[str, str], log: Path) -> Iterator[subprocess.Popen]:
-    with log.open("w") as out:
-        process = subprocess.Popen([sys.executable, "-m", "bot.telegram"], cwd=ROOT, env=env,
-                                   stdout=out, stderr=subprocess.STDOUT)
-    try:
+def bridge_process(env: dict[str, str], log: Path) -> Iterator[Process]:
+    with Process("the Telegram bridge", [sys.executable, "-m", "bot.telegram"], log=log, env=env) as process:
         wait_healthy(f"http://127.0.0.1:{env['TELEGRAM_PORT']}/health", process)
         yield process
-    finally:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(30)
-            except subprocess.TimeoutExpired:
-                process.kill()
 
 
 def is_echo(message: Sent) -> bool:

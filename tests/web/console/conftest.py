@@ -13,10 +13,10 @@ import pytest
 import requests
 from playwright.sync_api import Page, expect
 
-from tests.support.stack import BotStack
 from bot.settings import ROOT
 from bot.store import db
 from bot.store.models import Booking
+from tests.support.stack import BotStack
 
 PASSWORD = "korrekt-hest-batteri"
 USERS = {"anne": "admin", "bo": "reviewer", "laase": "reviewer"}

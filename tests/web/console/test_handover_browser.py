@@ -12,8 +12,8 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import expect
 
-from tests.support.stack import BotStack
 from tests.console_session import add_staff
+from tests.support.stack import BotStack
 from tests.web.console.conftest import _wait, sign_in
 from tests.web.support import ask, axe_violations, last_answer, screenshot
 
