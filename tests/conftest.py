@@ -148,3 +148,16 @@ def action_environment(tmp_path, monkeypatch):
         cvr.default_client.cache_clear()
         yield register
     cvr.default_client.cache_clear()
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """How many servers the run started (``tests.support.process``), and how many times they
+    loaded the trained model: what a whole run's time mostly goes to."""
+    from tests.support.process import MODEL_LOADS, STARTS
+
+    if not STARTS:
+        return
+    terminalreporter.write_sep("-", "servers started")
+    for name, count in sorted(STARTS.items()):
+        terminalreporter.write_line(f"{count:4d} × {name}")
+    terminalreporter.write_line(f"{sum(MODEL_LOADS.values()):4d} model loads by them")

@@ -179,10 +179,10 @@ class Cluster:
         }
 
     def _add(self, name: str, command: list[str], ready: Callable[[], bool], env: dict[str, str] | None = None,
-             stop_signal: int = signal.SIGTERM, user: str | None = None) -> Process:
+             stop_signal: int = signal.SIGTERM, user: str | None = None, model_loads: int = 0) -> Process:
         # every start appends to the process's log; each in a process group of its own
         service = Process(name, command, log=self.folder / f"{name}.log", env=env or self.environment(),
-                          stop_signal=stop_signal, append=True, user=user)
+                          stop_signal=stop_signal, append=True, user=user, model_loads=model_loads)
         self.services[name], self.checks[name] = service, ready
         return service
 
@@ -196,7 +196,7 @@ class Cluster:
             env = {**self.environment(), "RASA_PORT": str(port), "RASA_INTERFACE": "127.0.0.1",
                    "RASA_LOG_FILE": str(self.folder / f"{name}.rasa.log")}
             self._add(name, [python, "-m", "bot.rasa_server"],
-                      lambda port=port: rasa_ready(f"http://127.0.0.1:{port}"), env)
+                      lambda port=port: rasa_ready(f"http://127.0.0.1:{port}"), env, model_loads=1)
         notify_port = free_port()  # its /health and /metrics, where the sender has them
         notifier_ready = ((lambda: http_ok(f"http://127.0.0.1:{notify_port}/health"))
                           if "NOTIFY_PORT" in SETTINGS else (lambda: True))

@@ -18,6 +18,7 @@ import os
 import signal
 import subprocess
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TypeVar
@@ -29,6 +30,10 @@ from bot.settings import ROOT
 T = TypeVar("T")
 STOP_TIMEOUT = 30.0  # seconds between the stop signal and SIGKILL
 TAIL = 4000  # characters of a log quoted in an error
+#: Starts in this Python process, by process name, and the models the started processes load
+#: (tests/conftest.py reports them at the end of a test run).
+STARTS: Counter[str] = Counter()
+MODEL_LOADS: Counter[str] = Counter()
 
 
 class ProcessError(RuntimeError):
@@ -47,12 +52,14 @@ class Process:
     """One server process: ``name`` (for messages), ``command``, ``env`` (default: this
     process's environment), ``log`` (standard output and error; truncated at each start unless
     ``append``), ``cwd`` (default: the project), ``stop_signal``, ``group`` (a session and
-    process group of its own, signalled as a whole), ``user`` (run as this user)."""
+    process group of its own, signalled as a whole), ``user`` (run as this user),
+    ``model_loads`` (how many times the process loads the trained model when it starts: one
+    per Rasa worker; counted in ``MODEL_LOADS``)."""
 
     def __init__(self, name: str, command: Sequence[str], *, log: Path, env: Mapping[str, str] | None = None,
                  cwd: Path = ROOT, stop_signal: int = signal.SIGTERM, group: bool = True,
-                 append: bool = False, user: str | None = None) -> None:
-        self.name, self.command, self.log = name, list(command), log
+                 append: bool = False, user: str | None = None, model_loads: int = 0) -> None:
+        self.name, self.command, self.log, self.model_loads = name, list(command), log, model_loads
         self.env = dict(os.environ if env is None else env)
         self.cwd, self.stop_signal, self.group, self.append, self.user = cwd, stop_signal, group, append, user
         self.popen: subprocess.Popen | None = None
@@ -72,6 +79,9 @@ class Process:
             self.popen = subprocess.Popen(self.command, cwd=self.cwd, env=self.env, stdout=out,
                                           stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                           start_new_session=self.group, user=self.user)
+        STARTS[self.name] += 1
+        if self.model_loads:
+            MODEL_LOADS[self.name] += self.model_loads
         return self
 
     @property

@@ -17,6 +17,7 @@ from tests.support.process import Process, http_ok
 MODEL = ROOT / "models" / "koege.tar.gz"
 START_TIMEOUT = 600  # seconds; the model load alone takes about a minute on 2 idle cores
 STOP_TIMEOUT = 60  # seconds from Ctrl-C until every process has stopped
+STACK = "BotStack (python -m bot.cli run)"  # its name in messages and in process.STARTS
 
 
 def free_port() -> int:
@@ -62,8 +63,9 @@ class BotStack:
         self.database = self.env["BOT_DATABASE_URL"]
         self.log = folder / "server.log"
         # The supervisor alone gets Ctrl-C (SIGINT), as from a terminal; it stops the others.
-        self.process = Process("python -m bot.cli run", [sys.executable, "-m", "bot.cli", "run"], env=self.env,
-                               log=self.log, stop_signal=signal.SIGINT, group=False)
+        self.process = Process(STACK, [sys.executable, "-m", "bot.cli", "run"], env=self.env, log=self.log,
+                               stop_signal=signal.SIGINT, group=False,
+                               model_loads=int(self.env.get("RASA_WORKERS") or 1))
 
     def ready(self) -> bool:
         """The Rasa server (with its model), the action server and the web server answer."""
