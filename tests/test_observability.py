@@ -1,6 +1,6 @@
 """Operations: ``/health`` on every process, Prometheus ``/metrics`` (messages, latency,
 fallbacks, bookings, errors) and JSON log lines without personal data, on the running
-assistant (``python -m bot.cli run`` with ``LOG_FORMAT=json``)."""
+assistant (``python -m bot.cli run`` with ``LOG_FORMAT=json``: tests/conftest.py's ``shared_stack``)."""
 from __future__ import annotations
 
 import json
@@ -17,9 +17,9 @@ from tests.support.stack import BotStack
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory):
-    with BotStack(tmp_path_factory.mktemp("observability"), LOG_FORMAT="json", LOG_LEVEL="INFO") as running:
-        yield running
+def stack(shared_stack: BotStack) -> BotStack:
+    assert shared_stack.env["LOG_FORMAT"] == "json"
+    return shared_stack
 
 
 def _urls(stack: BotStack) -> dict[str, str]:

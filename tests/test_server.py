@@ -1,5 +1,6 @@
-"""End to end: `python -m bot.cli run` (what `make run` starts) answers on the REST channel,
-stores the conversation, and stops every process on Ctrl-C."""
+"""End to end: `python -m bot.cli run` (what `make run` starts) answers on the REST channel
+(tests/conftest.py's ``shared_stack``), stores the conversation, and stops every process on
+Ctrl-C (a stack of its own)."""
 from __future__ import annotations
 
 import sqlite3
@@ -14,9 +15,8 @@ from tests.support.stack import BotStack
 
 
 @pytest.fixture(scope="module")
-def bot(tmp_path_factory):
-    with BotStack(tmp_path_factory.mktemp("server")) as stack:
-        yield stack
+def bot(shared_stack: BotStack) -> BotStack:
+    return shared_stack
 
 
 def test_hej_gets_the_danish_greeting_with_the_automated_assistant_notice(bot):
@@ -73,8 +73,10 @@ def test_conversation_is_stored_in_the_sqlite_tracker_store(bot):
     assert count > 0
 
 
-def test_ctrl_c_stops_every_process(bot):
-    assert bot.stop() == 0
+@pytest.mark.slow
+def test_ctrl_c_stops_every_process(tmp_path):
+    with BotStack(tmp_path) as bot:  # its own: the shared stack goes on
+        assert bot.stop() == 0
     for url in (bot.rasa, bot.web, f"http://127.0.0.1:{bot.action_port}/health"):
         with pytest.raises(requests.ConnectionError):
             requests.get(url, timeout=2)
