@@ -75,7 +75,7 @@ class BotStack:
     def __enter__(self) -> BotStack:
         self.process.start()
         try:
-            self.process.wait_until(self.ready, START_TIMEOUT, "the Rasa, action and web servers", interval=2)
+            self.process.wait_until(self.ready, START_TIMEOUT, "the Rasa, action and web servers", interval=0.5)
         except BaseException:
             self.__exit__()  # never leave servers running behind a failed start
             raise
