@@ -7,7 +7,9 @@ import asyncio
 import gzip
 import json
 import os
+import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,8 +22,6 @@ import websockets
 from bot import limits, settings
 from bot.channels import body, hygiene, identity
 from bot.channels.socketio import SocketIOOutput, WorkerRedisManager, client_manager
-from tests.support import rest
-from tests.support.process import Process, http_ok
 from tests.support.stack import free_port
 
 ORIGIN = "http://widget.example"
@@ -266,20 +266,32 @@ class ChannelServer:
         # whatever checkout the virtual environment's editable install points to
         environment = {**os.environ, "PYTHONPATH": str(settings.ROOT), "RASA_CORS": ORIGIN, "RATE_LIMIT_STORE": "memory",
                        "TELEGRAM_BRIDGE_TOKEN": BRIDGE_TOKEN, "WIDGET_SESSION_SECRET": SESSION_SECRET, **env}
-        self.process = Process("the channel test app", [sys.executable, str(script), str(self.port), str(workers)],
-                               log=self.log, env=environment).start()
-        try:
-            self.process.wait_until(lambda: http_ok(self.url + "/webhooks/rest/"), 60, "the channel test app",
-                                    interval=0.3)
-        except BaseException:
-            self.stop()
-            raise
+        with self.log.open("w") as out:
+            self.process = subprocess.Popen([sys.executable, str(script), str(self.port), str(workers)],
+                                            cwd=settings.ROOT, env=environment, stdout=out,
+                                            stderr=subprocess.STDOUT)
+        deadline = time.time() + 60
+        while True:
+            try:
+                if requests.get(self.url + "/webhooks/rest/", timeout=2).ok:
+                    break
+            except requests.RequestException:
+                pass
+            if self.process.poll() is not None or time.time() > deadline:
+                self.stop()
+                raise RuntimeError("the channel server did not start:\n" + self.log.read_text()[-3000:])
+            time.sleep(0.3)
 
     def stop(self) -> None:
-        self.process.stop(timeout=20)
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
 
     def post(self, data, stream: bool = False, **kwargs) -> requests.Response:
-        url = self.url + rest.WEBHOOK + ("?stream=true" if stream else "")
+        url = self.url + "/webhooks/rest/webhook" + ("?stream=true" if stream else "")
         if isinstance(data, (bytes, str)):
             return requests.post(url, data=data, timeout=10, **kwargs)
         return requests.post(url, json=data, timeout=10, **kwargs)

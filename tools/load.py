@@ -40,8 +40,7 @@ from typing import Any, NoReturn
 
 import aiohttp
 
-from bot.channels import REST_WEBHOOK as WEBHOOK
-
+WEBHOOK = "/webhooks/rest/webhook"
 TIMEOUT = 30.0  # seconds for one message; longer counts as an error
 REFERENCE = re.compile(r"\bKB-\d{4}-[A-Z0-9]{6}\b")
 SUMMARY = "Tjek venligst oplysningerne"  # the booking form's summary before "ja"

@@ -22,8 +22,9 @@ import time
 import uuid
 from pathlib import Path
 
+import requests
+
 from bot.settings import ROOT
-from tests.support import rest
 from tests.support.stack import BotStack
 
 CONVERSATION = ["Hej", "hvor meget kan man få i smv grøn?", "hvem skal jeg kontakte om støj fra min virksomhed?",
@@ -94,7 +95,8 @@ def main(argv: list[str] | None = None) -> int:
                 for text in CONVERSATION:
                     if stop.is_set():
                         return
-                    rest.post(stack.rasa, sender, text)
+                    requests.post(stack.rasa + "/webhooks/rest/webhook", json={"sender": sender, "message": text},
+                                  timeout=120)
 
         for text in CONVERSATION:  # warm up
             stack.say(text, "profile-warm-up")
