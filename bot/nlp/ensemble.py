@@ -18,7 +18,8 @@ The blend's settings (the SVM's share ``weight``, its softmax ``temperature`` an
 chosen when the model is trained, by cross-validation on the training data itself
 (``bot.nlp.blend_choice``; ``cv_folds``), so they fit whatever data the pipeline is given — many
 examples per intent or few, this domain or another — and the SVM alone is chosen where DIET
-does not help. Numbers given in config.yml fix them instead (the evaluation tools do that).
+does not help. A setting given in config.yml is fixed and only the others are chosen (the
+project fixes the temperature and C, see config.yml; the evaluation tools fix all three).
 `make nlu-cv` shows on subsamples of data/nlu and on another domain that the pipeline is never
 below the SVM alone; `make nlu-eval` scores it on the held-out sets against both baselines.
 """
@@ -121,6 +122,9 @@ class CharNgramEnsembleClassifier(GraphComponent, IntentClassifier):
             "temperature": None,  # softmax temperature for the SVM's decision values
             "C": None,            # inverse regularisation of the SVM
             "cv_folds": 3,
+            # the weight kept unless cross-validation finds one better by more than one
+            # standard error (bot.nlp.blend_choice.choose)
+            "default_weight": 0.8,
             "cv_epochs": None,    # DIET's epochs in the folds; None: half of the pipeline DIET's
             "min_ngram": 2,
             "max_ngram": 5,
@@ -150,9 +154,11 @@ class CharNgramEnsembleClassifier(GraphComponent, IntentClassifier):
         self.choice: blend_choice.Choice | None = None  # set by training with cross-validation
 
     def _fixed_setting(self) -> blend_choice.Setting:
-        """The setting of config.yml, with the middle of the grid where it gives none."""
+        """The setting of config.yml, with the defaults (``default_weight``, temperature 10, C 1)
+        where it gives none; cross-validation keeps it unless the data clearly favour another."""
         return blend_choice.Setting(
-            weight=float(self.config["weight"] if self.config.get("weight") is not None else 0.8),
+            weight=float(self.config["weight"] if self.config.get("weight") is not None
+                         else self.config.get("default_weight") or 0.8),
             temperature=float(self.config["temperature"] if self.config.get("temperature") is not None else 10.0),
             C=float(self.config["C"] if self.config.get("C") is not None else 1.0))
 
@@ -204,8 +210,10 @@ class CharNgramEnsembleClassifier(GraphComponent, IntentClassifier):
             return make_svm(C, self.config["min_ngram"], self.config["max_ngram"]).fit(fold_texts, fold_intents)
 
         folds = int(self.config["cv_folds"])
-        labels, diet, svm = blend_choice.out_of_fold(examples, intents, folds, train_svm, texts, train_diet)
-        return blend_choice.choose(intents, labels, diet, svm, folds)
+        fixed = {k: self.config.get(k) for k in ("weight", "temperature", "C")}
+        Cs = blend_choice.grid(fixed)["C"]
+        labels, diet, svm = blend_choice.out_of_fold(examples, intents, folds, train_svm, texts, train_diet, Cs=Cs)
+        return blend_choice.choose(intents, labels, diet, svm, folds, fixed=fixed, prior=self._fixed_setting())
 
     def train(self, training_data: TrainingData, model: SpacyModel) -> Resource:
         examples = training_data.intent_examples
@@ -221,10 +229,7 @@ class CharNgramEnsembleClassifier(GraphComponent, IntentClassifier):
         if not fixed and int(self.config["cv_folds"] or 0) >= 2:
             self.choice = self._cross_validate(examples, texts, intents, extra)
             if self.choice is not None:
-                chosen = self.choice.setting
-                self.setting = blend_choice.Setting(
-                    *(float(self.config[k]) if self.config.get(k) is not None else getattr(chosen, k)
-                      for k in ("weight", "temperature", "C")))
+                self.setting = self.choice.setting  # config.yml's fixed settings were not searched
                 logger.info("blend chosen by %d-fold cross-validation: %s (macro-F1 %.3f; SVM alone %.3f)",
                             self.choice.folds, self.setting, self.choice.macro_f1, self.choice.svm_alone_f1)
         self.model = make_svm(self.setting.C, self.config["min_ngram"], self.config["max_ngram"])
