@@ -19,7 +19,7 @@ chosen when the model is trained, by cross-validation on the training data itsel
 (``bot.nlp.blend_choice``; ``cv_folds``), so they fit whatever data the pipeline is given — many
 examples per intent or few, this domain or another — and the SVM alone is chosen where DIET
 does not help. A setting given in config.yml is fixed and only the others are chosen (the
-project fixes the temperature and C, see config.yml; the evaluation tools fix all three).
+project fixes the temperature and C, see config.yml).
 `make nlu-cv` shows on subsamples of data/nlu and on another domain that the pipeline is never
 below the SVM alone; `make nlu-eval` scores it on the held-out sets against both baselines.
 """
