@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass, field
 
 from bot import settings
+from bot.channels import REST_WEBHOOK
 
 MAX_BACKOFF = 60.0  # seconds between restarts of a process that keeps stopping
 STABLE_AFTER = 120.0  # a process that ran this long starts its back-off again from 1 s
@@ -98,7 +99,7 @@ def welcome(env: dict[str, str]) -> str:
     telegram = "on" if env.get("TELEGRAM_BOT_TOKEN") else "off (TELEGRAM_BOT_TOKEN is not set)"
     return (
         "\nKøge Erhvervsbot is starting (the model takes about a minute to load).\n"
-        f"  REST:      POST http://{rasa}:{env['RASA_PORT']}/webhooks/rest/webhook "
+        f"  REST:      POST http://{rasa}:{env['RASA_PORT']}{REST_WEBHOOK} "
         '{"sender": "a", "message": "Hej"}\n'
         f"  socket.io: http://{rasa}:{env['RASA_PORT']}/socket.io\n"
         f"  chat:      http://{web}:{env['WEB_PORT']}/ (demo page with the chat widget)\n"

@@ -9,6 +9,8 @@ import sys
 import requests
 
 from bot.settings import ROOT
+from tests.support.process import http_ok, wait_until
+from tests.support.stack import BotStack
 
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 PASSWORD = "korrekt-hest-batteri"
@@ -18,6 +20,11 @@ def add_staff(env: dict[str, str], name: str, role: str = "reviewer", password: 
     """A staff user made with the real command line (``bot.cli staff add``)."""
     subprocess.run([sys.executable, "-m", "bot.cli", "staff", "add", name, "--role", role], cwd=ROOT, env=env,
                    input=password + "\n", text=True, check=True, capture_output=True)
+
+
+def wait_for_console(stack: BotStack, seconds: float = 120) -> None:
+    """Until the stack's staff console answers (it may start after the servers ``BotStack`` waits for)."""
+    wait_until(lambda: http_ok(stack.console + "/sundhed"), seconds, "the staff console", watch=[stack.process])
 
 
 class ConsoleSession:

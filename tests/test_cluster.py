@@ -32,10 +32,12 @@ from bot.store import db
 from bot.store.models import SENT, Booking, Notification
 from tests.fakes.cvr_register import FakeCvrRegister
 from tests.fakes.smtp_server import SmtpServer
+from tests.support import rest
 from tests.support.cluster import NGINX_TEMPLATE, Cluster, nginx_binary, render
 from tests.support.stack import free_port
 
-slow = pytest.mark.slow  # starts the whole production configuration (several Rasa servers)
+# starts the whole production configuration (several Rasa servers) and breaks it
+slow, cluster = pytest.mark.slow, pytest.mark.cluster
 
 RECOVERY_SECONDS = 60  # a process back: nginx retries a server it marked failed after 10 s
 MAIL_SECONDS = 150  # the outbox retries after 1 minute, the sender looks every 15 s
@@ -204,6 +206,7 @@ def _access_log(cluster: Cluster) -> list[str]:
 
 
 @slow
+@cluster
 class TestTwoInstances:
     def test_a_rasa_server_killed_mid_booking_the_other_continues_with_its_slots(self, world):
         cluster: Cluster = world["cluster"]
@@ -377,8 +380,7 @@ class TestTwoInstances:
         # Rasa still wants its token inside, and the internal entrance routes nothing else.
         assert requests.get(cluster.internal_url + tracker, timeout=30).status_code == 401
         assert requests.get(cluster.internal_url + "/health", timeout=30).status_code == 200
-        bridge = requests.post(cluster.internal_url + "/webhooks/rest/webhook", timeout=150,  # the Telegram bridge's way
-                               json={"sender": user(), "message": "Hej"})
+        bridge = rest.post(cluster.internal_url, user(), "Hej", timeout=150)  # the Telegram bridge's way
         assert bridge.status_code == 200 and bridge.json()
         for path in ("/metrics", "/status", "/model", "/domain"):
             assert requests.get(cluster.internal_url + path, params=token, timeout=30).status_code == 404, path
@@ -437,6 +439,7 @@ def _refusing_connections(cluster: Cluster, database: str) -> Iterator[None]:
 
 
 @slow
+@cluster
 class TestPostgresRestart:
     def test_postgres_down_at_the_confirmation_nothing_is_confirmed_then_it_books_once(self, pg_world):
         cluster = pg_world

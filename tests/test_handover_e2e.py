@@ -5,8 +5,6 @@ server: the chatbot disclosure, a callback request from the question to staff's 
 the console, and a queued conversation nobody claims being offered the callback."""
 from __future__ import annotations
 
-import time
-
 import pytest
 import requests
 import sqlalchemy as sa
@@ -14,30 +12,22 @@ import sqlalchemy as sa
 from bot.handover import schedule
 from bot.store import db
 from bot.store.models import CallbackRequest, Handover
-from tests.console_session import ConsoleSession, add_staff
-from tests.fakes.smtp_server import SmtpServer
+from tests.console_session import ConsoleSession, add_staff, wait_for_console
+from tests.support.process import wait_until
 from tests.support.stack import BotStack
 
 SATURDAY_10 = "2026-12-05T10:00"
 
-
-def _wait(condition, seconds: float = 60, what: str = ""):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        found = condition()
-        if found:
-            return found
-        time.sleep(0.5)
-    raise AssertionError(f"timed out waiting for {what}")
+pytestmark = pytest.mark.slow  # a running stack
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory):
+def world(tmp_path_factory, smtp):
+    """A stack of its own: a Saturday clock, staff's own address, a claim time-out of 3 s."""
     folder = tmp_path_factory.mktemp("handover")
-    with SmtpServer() as smtp, BotStack(folder, HANDOVER_CLOCK=SATURDAY_10, SMTP_HOST="127.0.0.1",
-                                        SMTP_PORT=str(smtp.port), STAFF_EMAIL="erhverv@koege.test",
-                                        HANDOVER_CLAIM_MINUTES="0.05") as stack:
-        _wait(lambda: requests.get(stack.console + "/sundhed", timeout=2).ok, 120, "the console")
+    with BotStack(folder, HANDOVER_CLOCK=SATURDAY_10, SMTP_HOST="127.0.0.1", SMTP_PORT=str(smtp.port),
+                  STAFF_EMAIL="erhverv@koege.test", HANDOVER_CLAIM_MINUTES="0.05") as stack:
+        wait_for_console(stack)
         add_staff(stack.env, "anne", "admin")
         yield stack, smtp
 
@@ -86,7 +76,8 @@ def test_outside_staffed_hours_a_callback_request_is_stored_mailed_and_shown_to_
         row = s.scalars(sa.select(CallbackRequest).where(CallbackRequest.sender_id == sender)).one()
     assert row.reference in text and row.phone == "20 12 34 56" and row.cvr is None
     assert row.time_window == "i morgen formiddag" and row.status == "new"
-    mail = _wait(lambda: [m for m in smtp.messages if row.reference in m["Subject"]], 60, "staff's e-mail")[0]
+    mail = wait_until(lambda: [m for m in smtp.messages if row.reference in (m["Subject"] or "")], 60,
+                      "staff's e-mail", interval=0.5)[0]
     assert mail["To"] == "erhverv@koege.test"
     assert "Anne Hansen" in mail.get_payload(decode=True).decode()
     staff = ConsoleSession(stack.console)
@@ -105,9 +96,9 @@ def test_a_queued_conversation_nobody_claims_is_offered_the_callback(world):
     text, _ = stack.say("jeg vil gerne tale med en medarbejder", sender)
     assert "nummer 1 i køen" in text
     assert stack.say("hallo, er der nogen?", sender) == ("", []), "the assistant is paused while waiting"
-    _wait(lambda: _handovers(stack, sender)[0].status == "timed_out", 60, "the claim time-out")
-    _wait(lambda: any(e.get("metadata", {}).get("utter_action") == "utter_handover_no_one"
-                      for e in _bot_lines(stack, sender)), 30, "the callback offer")
+    wait_until(lambda: _handovers(stack, sender)[0].status == "timed_out", 60, "the claim time-out", interval=0.5)
+    wait_until(lambda: any(e.get("metadata", {}).get("utter_action") == "utter_handover_no_one"
+                           for e in _bot_lines(stack, sender)), 30, "the callback offer", interval=0.5)
     assert "SMV:Grøn" in stack.say("hvad er smv grøn?", sender)[0], "the assistant answers again"
     # the console's audit log has the time-out
     staff = ConsoleSession(stack.console)

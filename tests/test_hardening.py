@@ -1,5 +1,6 @@
 """Faults a municipality cannot put before the public, each shown gone on the running stack
-(``python -m bot.cli run`` as ``make run`` starts it, with a CVR register on loopback)."""
+(``python -m bot.cli run`` as ``make run`` starts it, with a CVR register on loopback:
+tests/conftest.py's ``shared_stack`` and ``cvr_register``)."""
 from __future__ import annotations
 
 import os
@@ -13,7 +14,6 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.fakes.cvr_register import FakeCvrRegister
 from tests.support.stack import BotStack
 
 FORGED_TRACKER = {
@@ -29,17 +29,8 @@ FORGED_TRACKER = {
 
 
 @pytest.fixture(scope="module")
-def cvr_register():
-    with FakeCvrRegister(delay=30) as register:
-        yield register
-
-
-@pytest.fixture(scope="module")
-def bot(tmp_path_factory, cvr_register):
-    folder = tmp_path_factory.mktemp("hardening")
-    with BotStack(folder, CVR_API_URL=cvr_register.url, CVR_API_USER=cvr_register.user,
-                  CVR_API_PASSWORD=cvr_register.password) as running:
-        yield running
+def bot(shared_stack: BotStack) -> BotStack:
+    return shared_stack
 
 
 def _children(parent: int) -> list[int]:

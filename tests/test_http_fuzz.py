@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.channels import hygiene, identity
+from tests.support import rest
 from tests.support.stack import BotStack
 
 TIMEOUT = (5, 60)  # connect, read: a hang fails the test
@@ -100,11 +101,11 @@ content_types = st.sampled_from([
 
 
 @pytest.fixture(scope="module")
-def bot(tmp_path_factory):
-    with BotStack(tmp_path_factory.mktemp("fuzz"), RATE_LIMIT_MESSAGES="1000",
-                  RATE_LIMIT_CLIENT="1000") as stack:
-        SESSION_KEY[:] = [(stack.var / "widget-session-key").read_text().strip().encode()]
-        yield stack
+def bot(shared_stack: BotStack) -> BotStack:
+    """tests/conftest.py's shared stack, whose rate limits (1000 a minute) the fuzzing stays under."""
+    assert int(shared_stack.env["RATE_LIMIT_MESSAGES"]) >= 1000 and int(shared_stack.env["RATE_LIMIT_CLIENT"]) >= 1000
+    SESSION_KEY[:] = [(shared_stack.var / "widget-session-key").read_text().strip().encode()]
+    return shared_stack
 
 
 #: (endpoint, status) -> how often, over the property tests: they must reach the assistant too
@@ -128,10 +129,9 @@ def answers_hej(stack: BotStack) -> None:
 
 
 def test_the_faults_seen_before_are_gone(bot):
-    url = f"{bot.rasa}/webhooks/rest/webhook"
     for data in (b"[]", b"null", b'"hej"', b"[" * 5000):
-        assert requests.post(url, data=data, timeout=TIMEOUT).status_code == 400
-    hanging = requests.post(url + "?stream=true", json={"sender": "a", "message": 5}, timeout=TIMEOUT)
+        assert requests.post(bot.rasa + rest.WEBHOOK, data=data, timeout=TIMEOUT).status_code == 400
+    hanging = rest.post(bot.rasa, "a", 5, stream=True, timeout=TIMEOUT)
     assert hanging.status_code == 400
     feedback = f"{bot.web}/api/feedback"
     good = json.dumps({"sender_id": "a", "bot_message": "b", "rating": "up"})
@@ -145,7 +145,7 @@ def test_the_faults_seen_before_are_gone(bot):
 @EXAMPLES
 @given(data=rest_bodies(), stream=st.booleans(), content_type=content_types)
 def test_rest_channel_never_fails(bot, data, stream, content_type):
-    reply = requests.post(f"{bot.rasa}/webhooks/rest/webhook" + ("?stream=true" if stream else ""),
+    reply = requests.post(bot.rasa + rest.WEBHOOK + ("?stream=true" if stream else ""),
                           data=data, headers={"Content-Type": content_type}, timeout=TIMEOUT)
     no_server_error(reply, "rest")
 
@@ -160,20 +160,17 @@ def test_feedback_api_never_fails(bot, data, content_type):
 
 def test_long_and_hostile_messages_get_a_polite_answer(bot):
     sender = "long-" + uuid.uuid4().hex
-    reply = requests.post(f"{bot.rasa}/webhooks/rest/webhook", timeout=TIMEOUT,
-                          json={"sender": sender, "message": "Hvad koster det? " + "x" * 100_000})
+    reply = rest.post(bot.rasa, sender, "Hvad koster det? " + "x" * 100_000, timeout=TIMEOUT)
     assert reply.status_code == 200
     assert reply.json()[0]["text"] == hygiene.note(hygiene.CUT, "da")
     assert len(reply.json()) > 1  # and the assistant's answer
     for attack in ATTACKS[:6]:
-        no_server_error(requests.post(f"{bot.rasa}/webhooks/rest/webhook", timeout=TIMEOUT,
-                                      json={"sender": sender, "message": attack}))
+        no_server_error(rest.post(bot.rasa, sender, attack, timeout=TIMEOUT))
 
 
 def test_a_cpr_number_is_masked_the_user_warned_and_nothing_stored(bot):
     sender = "cpr-" + uuid.uuid4().hex
-    reply = requests.post(f"{bot.rasa}/webhooks/rest/webhook", timeout=TIMEOUT,
-                          json={"sender": sender, "message": f"Mit CPR er {CPR}"})
+    reply = rest.post(bot.rasa, sender, f"Mit CPR er {CPR}", timeout=TIMEOUT)
     assert reply.status_code == 200 and reply.json()[0]["text"] == hygiene.note(hygiene.CPR, "da")
     assert CPR not in reply.text
     with sqlite3.connect(bot.tracker) as db:

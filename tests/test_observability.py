@@ -1,6 +1,6 @@
 """Operations: ``/health`` on every process, Prometheus ``/metrics`` (messages, latency,
 fallbacks, bookings, errors) and JSON log lines without personal data, on the running
-assistant (``python -m bot.cli run`` with ``LOG_FORMAT=json``)."""
+assistant (``python -m bot.cli run`` with ``LOG_FORMAT=json``: tests/conftest.py's ``shared_stack``)."""
 from __future__ import annotations
 
 import json
@@ -12,13 +12,14 @@ import pytest
 import requests
 
 from bot.settings import ROOT
+from tests.support import rest
 from tests.support.stack import BotStack
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory):
-    with BotStack(tmp_path_factory.mktemp("observability"), LOG_FORMAT="json", LOG_LEVEL="INFO") as running:
-        yield running
+def stack(shared_stack: BotStack) -> BotStack:
+    assert shared_stack.env["LOG_FORMAT"] == "json"
+    return shared_stack
 
 
 def _urls(stack: BotStack) -> dict[str, str]:
@@ -51,7 +52,7 @@ def test_metrics_count_messages_latency_fallbacks_and_errors(stack):
     before = requests.get(urls["rasa"] + "/metrics", timeout=10).text
     stack.say("hvor meget kan man få i smv grøn?", "metrics-1")
     stack.say("/nlu_fallback", "metrics-1")  # what an unclear message becomes: a clarification
-    refused = requests.post(urls["rasa"] + "/webhooks/rest/webhook", json=[1], timeout=10)
+    refused = requests.post(urls["rasa"] + rest.WEBHOOK, json=[1], timeout=10)
     assert refused.status_code == 400
     after = requests.get(urls["rasa"] + "/metrics", timeout=10)
     assert after.headers["Content-Type"].startswith("text/plain")

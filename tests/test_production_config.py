@@ -1,27 +1,20 @@
 """The production configuration on this machine's services: SQL tracker store and the
 assistant's database on PostgreSQL (127.0.0.1:5432), Redis lock store (127.0.0.1:6379) and
-two Rasa workers sharing them."""
+two Rasa workers sharing them (tests/conftest.py's ``production_stack``)."""
 from __future__ import annotations
 
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-import redis
 import sqlalchemy as sa
 
-from tests.conftest import database
 from tests.support.stack import BotStack
 
 
 @pytest.fixture(scope="module")
-def bot(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("production")
-    redis.Redis(host="127.0.0.1", port=6379).ping()  # fails loudly when Redis is not running
-    with database("postgresql", folder / "t") as tracker_url, database("postgresql", folder / "b") as bot_url:
-        with BotStack(folder, TRACKER_URL=tracker_url, BOT_DATABASE_URL=bot_url, LOCK_STORE_TYPE="redis",
-                      REDIS_HOST="127.0.0.1", REDIS_PORT="6379", RASA_WORKERS="2") as stack:
-            yield stack, tracker_url
+def bot(production_stack: BotStack) -> tuple[BotStack, str]:
+    return production_stack, production_stack.env["TRACKER_URL"]
 
 
 def conversation(stack: BotStack) -> tuple[str, str, str]:

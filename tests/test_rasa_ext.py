@@ -216,27 +216,23 @@ def ted_of(agent):
                 if isinstance(node._component, TEDPolicy))
 
 
-def test_the_trained_model_runs_the_classes_config_yml_names():
+def test_the_trained_model_runs_the_classes_config_yml_names(agent):
     """``rasa train`` put the project's classes in the model, so ``rasa run`` and ``rasa test``
     run them too."""
-    from rasa.core.agent import load_agent
-
     from bot.rasa_ext.ted_policy import CachedTEDPolicy
 
-    agent = asyncio.run(load_agent(model_path=str(ROOT / "models/koege.tar.gz")))
     classes = {type(node._component) for node in agent.processor.graph_runner._instantiated_nodes.values()}
     assert {SpacyNLP, CachedTEDPolicy} <= classes
     assert type(ted_of(agent)) is CachedTEDPolicy
 
 
-def test_ted_computes_a_dialogue_state_once_and_gives_the_same_prediction_again(monkeypatch):
+def test_ted_computes_a_dialogue_state_once_and_gives_the_same_prediction_again(agent, monkeypatch):
     """Correction 8: a state seen before is not run through the network again, and what is kept
     is what Rasa's own ``TEDPolicy`` computes afresh for that state."""
-    from rasa.core.agent import load_agent
     from rasa.core.policies.ted_policy import TEDPolicy
     from rasa.utils.tensorflow.models import RasaModel
 
-    agent = asyncio.run(load_agent(model_path=str(ROOT / "models/koege.tar.gz")))
+    ted_of(agent)._kept.clear()  # the shared model's TED as just loaded: nothing kept yet
     inferences = []
     original = RasaModel.run_inference
     monkeypatch.setattr(RasaModel, "run_inference", lambda self, *a, **k: (inferences.append(1),

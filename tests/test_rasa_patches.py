@@ -341,20 +341,16 @@ def test_the_graph_is_evaluated_as_dask_evaluates_it():
     assert sorted(calls) == ["features", "intent", "policy", "tokens"]  # each once
 
 
-def test_the_rasa_graph_runner_gives_what_dask_gives_on_the_real_model(monkeypatch):
+def test_the_rasa_graph_runner_gives_what_dask_gives_on_the_real_model(agent, monkeypatch):
     """Correction 15 on the model's own graphs: the NLU of messages and a policy prediction by
     the corrected ``DaskGraphRunner.run`` (which never calls ``dask.get``) are what Rasa's own
     ``run`` (with ``dask.get``) gives for the same inputs."""
     import dask
-    from rasa.core.agent import load_agent
     from rasa.engine.constants import PLACEHOLDER_MESSAGE, PLACEHOLDER_TRACKER
     from rasa.engine.runner.dask import DaskGraphRunner
     from rasa.shared.core.events import ActionExecuted, UserUttered
     from rasa.shared.core.trackers import DialogueStateTracker
 
-    from tests.support.stack import MODEL
-
-    agent = asyncio.run(load_agent(model_path=str(MODEL)))
     processor = agent.processor
     runner = processor.graph_runner
     rasa_own = guard.original("rasa.engine.runner.dask:DaskGraphRunner.run")

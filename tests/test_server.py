@@ -1,5 +1,6 @@
-"""End to end: `python -m bot.cli run` (what `make run` starts) answers on the REST channel,
-stores the conversation, and stops every process on Ctrl-C."""
+"""End to end: `python -m bot.cli run` (what `make run` starts) answers on the REST channel
+(tests/conftest.py's ``shared_stack``), stores the conversation, and stops every process on
+Ctrl-C (a stack of its own)."""
 from __future__ import annotations
 
 import sqlite3
@@ -9,13 +10,13 @@ import pytest
 import requests
 
 from bot import wording
+from tests.support import rest
 from tests.support.stack import BotStack
 
 
 @pytest.fixture(scope="module")
-def bot(tmp_path_factory):
-    with BotStack(tmp_path_factory.mktemp("server")) as stack:
-        yield stack
+def bot(shared_stack: BotStack) -> BotStack:
+    return shared_stack
 
 
 def test_hej_gets_the_danish_greeting_with_the_automated_assistant_notice(bot):
@@ -38,8 +39,7 @@ def test_grant_question_is_answered_with_amount_and_source(bot, kb):
 def test_a_factual_answer_is_one_rest_message_with_its_parts(bot, kb):
     """The whole answer in one message's text (for clients that read only that), and its parts in
     ``custom.answer`` for clients that lay them out (bot/answers.py)."""
-    reply = requests.post(f"{bot.rasa}/webhooks/rest/webhook", timeout=120,
-                          json={"sender": uuid.uuid4().hex, "message": "hvad er smv grøn?"})
+    reply = rest.post(bot.rasa, uuid.uuid4().hex, "hvad er smv grøn?")
     [message] = reply.json()
     parts = message["custom"]["answer"]
     assert message["text"] == parts["body"] + "\n\n" + "\n".join(parts["footer"])
@@ -73,8 +73,10 @@ def test_conversation_is_stored_in_the_sqlite_tracker_store(bot):
     assert count > 0
 
 
-def test_ctrl_c_stops_every_process(bot):
-    assert bot.stop() == 0
+@pytest.mark.slow
+def test_ctrl_c_stops_every_process(tmp_path):
+    with BotStack(tmp_path) as bot:  # its own: the shared stack goes on
+        assert bot.stop() == 0
     for url in (bot.rasa, bot.web, f"http://127.0.0.1:{bot.action_port}/health"):
         with pytest.raises(requests.ConnectionError):
             requests.get(url, timeout=2)

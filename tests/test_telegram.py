@@ -46,14 +46,14 @@ from bot.telegram.render import (
     to_html,
     utf16_len,
 )
-from tests.fakes.cvr_register import FakeCvrRegister
+from tests.conftest import TELEGRAM_BRIDGE_TOKEN, TELEGRAM_PUSH_TOKEN
 from tests.fakes.telegram_api import FakeTelegramApi, Sent
+from tests.support.process import Process, http_ok, wait_until
 from tests.support.stack import BotStack, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 TRANSCRIPT = ROOT / "var" / "telegram-transcript.md"
-PUSH_TOKEN = "push-token-for-tests-0123456789"
-BRIDGE_TOKEN = "bridge-token-for-tests-0123456789"
+PUSH_TOKEN, BRIDGE_TOKEN = TELEGRAM_PUSH_TOKEN, TELEGRAM_BRIDGE_TOKEN  # the staffed stack's
 RATE_LIMIT = 20  # messages per chat per minute for the test bridge
 slow = pytest.mark.slow  # starts processes: the bridge, the fake Telegram API, mostly the stack
 
@@ -285,35 +285,15 @@ class RasaProxy:
         self._thread.join(10)
 
 
-def wait_healthy(url: str, process: subprocess.Popen | None = None, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process is not None and process.poll() is not None:
-            raise RuntimeError(f"the bridge stopped with exit code {process.returncode}")
-        try:
-            if requests.get(url, timeout=2).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"{url} did not become healthy")
+def wait_healthy(url: str, process: Process | None = None, timeout: float = 60) -> None:
+    wait_until(lambda: http_ok(url), timeout, url, watch=[process] if process else [], interval=0.2)
 
 
 @contextmanager
-def bridge_process(env: dict[str, str], log: Path) -> Iterator[subprocess.Popen]:
-    with log.open("w") as out:
-        process = subprocess.Popen([sys.executable, "-m", "bot.telegram"], cwd=ROOT, env=env,
-                                   stdout=out, stderr=subprocess.STDOUT)
-    try:
+def bridge_process(env: dict[str, str], log: Path) -> Iterator[Process]:
+    with Process("the Telegram bridge", [sys.executable, "-m", "bot.telegram"], log=log, env=env) as process:
         wait_healthy(f"http://127.0.0.1:{env['TELEGRAM_PORT']}/health", process)
         yield process
-    finally:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(30)
-            except subprocess.TimeoutExpired:
-                process.kill()
 
 
 def is_echo(message: Sent) -> bool:
@@ -385,15 +365,13 @@ def texts(messages: list[Sent]) -> list[str]:
 # ---------------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory):
+def world(tmp_path_factory, staffed_stack: BotStack):
+    """The bridge against tests/conftest.py's ``staffed_stack`` (inside the staffed hours, for
+    the live handover; the bridge listens on the stack's TELEGRAM_PORT, where the staff console
+    pushes a person's replies)."""
     folder = tmp_path_factory.mktemp("telegram")
-    # HANDOVER_CLOCK: inside the staffed hours, for the live handover; the bridge listens on
-    # the stack's TELEGRAM_PORT, where the staff console pushes a person's replies
-    with FakeCvrRegister() as register, BotStack(folder, CVR_API_URL=register.url, CVR_API_USER=register.user,
-                                                 CVR_API_PASSWORD=register.password, TELEGRAM_PUSH_TOKEN=PUSH_TOKEN,
-                                                 TELEGRAM_BRIDGE_TOKEN=BRIDGE_TOKEN,
-                                                 HANDOVER_CLOCK="2026-12-02T10:00") as stack, \
-            FakeTelegramApi() as api:
+    stack = staffed_stack
+    with FakeTelegramApi() as api:
         proxy = RasaProxy(f"http://127.0.0.1:{stack.rasa_port}").start()
         port = stack.telegram_port
         env = {**stack.env, "TELEGRAM_BOT_TOKEN": api.token, "TELEGRAM_API_BASE_URL": api.base_url,

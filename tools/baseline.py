@@ -45,6 +45,7 @@ from pathlib import Path
 import yaml
 
 from bot.settings import ROOT
+from tests.support.process import Process
 
 RASA_VERSION = "3.6.21"
 BENCH_DIR = ROOT / "var" / "bench"
@@ -240,8 +241,9 @@ def endpoints_yml(action_url: str, token: str) -> str:
 
 class BaselineServer:
     """``with BaselineServer(model, action_url, token, folder) as server: ...`` — ``rasa run``
-    of the plain installation on a free port of 127.0.0.1. ``started`` is when the process
-    was started (``time.perf_counter()``), for the start-up time."""
+    of the plain installation on a free port of 127.0.0.1 (a ``tests.support.process.Process``:
+    ``server.process.started`` is when it was started, ``time.perf_counter()``, for the start-up
+    time). Entering starts it and returns at once (``tools.bench.first_answer`` waits for it)."""
 
     def __init__(self, model: Path, action_url: str, token: str, folder: Path, port: int,
                  venv: Path = VENV, log: Path = LOGS / "baseline-rasa.log") -> None:
@@ -249,39 +251,21 @@ class BaselineServer:
         self.folder, self.port = folder, port
         self.url = f"http://127.0.0.1:{port}"
         self.log = log
-        log.parent.mkdir(parents=True, exist_ok=True)
         endpoints, credentials = folder / "endpoints.yml", folder / "credentials.yml"
         endpoints.write_text(endpoints_yml(action_url, token))
         endpoints.chmod(0o600)
         credentials.write_text(CREDENTIALS)
-        self.command = [str(rasa_executable(venv)), "run", "--enable-api", "--interface", "127.0.0.1",
-                        "--port", str(port), "--endpoints", str(endpoints), "--credentials",
-                        str(credentials), "--model", str(model)]
-        self.process: subprocess.Popen | None = None
-        self.started = 0.0
+        command = [str(rasa_executable(venv)), "run", "--enable-api", "--interface", "127.0.0.1",
+                   "--port", str(port), "--endpoints", str(endpoints), "--credentials",
+                   str(credentials), "--model", str(model)]
+        self.process = Process("Rasa default", command, log=log, env=_env(), cwd=folder, stop_signal=signal.SIGINT)
 
     def __enter__(self) -> BaselineServer:
-        with self.log.open("w") as out:
-            self.started = time.perf_counter()
-            self.process = subprocess.Popen(self.command, cwd=self.folder, env=_env(), stdout=out,
-                                            stderr=subprocess.STDOUT, start_new_session=True)
+        self.process.start()
         return self
 
-    def alive(self) -> bool:
-        return self.process is not None and self.process.poll() is None
-
-    def log_tail(self, chars: int = 3000) -> str:
-        return self.log.read_text(errors="replace")[-chars:] if self.log.exists() else ""
-
     def __exit__(self, *_: object) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        os.killpg(self.process.pid, signal.SIGINT)
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
+        self.process.stop()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -71,6 +71,8 @@ import requests
 
 from bot.settings import ROOT
 from bot.settings import get as setting
+from tests.support import rest
+from tests.support.process import Process, ProcessError, wait_until
 from tests.support.stack import MODEL, BotStack, free_port
 from tools import baseline, load
 
@@ -160,25 +162,25 @@ class MemorySampler(threading.Thread):
 
 # --- start-up ----------------------------------------------------------------------------------
 
-def first_answer(url: str, started: float, alive: Any = lambda: True, timeout: float = START_TIMEOUT,
+def first_answer(url: str, started: float, process: Process | None = None, timeout: float = START_TIMEOUT,
                  stop: threading.Event | None = None) -> float:
     """Seconds from ``started`` (``time.perf_counter()``) until ``url`` answers "Hej" with the
-    greeting; polls every 0.25 s. Raises RuntimeError when the process stopped or it takes too long."""
-    while True:
+    greeting (NaN when ``stop`` is set first); polls every 0.25 s. Raises ``ProcessError`` when
+    ``process`` stopped, ``TimeoutError`` when it takes longer than ``timeout``."""
+    def answered() -> str | None:
         if stop is not None and stop.is_set():
-            return math.nan
+            return "stopped"
         try:
-            reply = requests.post(url + load.WEBHOOK, json={"sender": "bench-start-" + uuid.uuid4().hex,
-                                                            "message": "Hej"}, timeout=30)
+            reply = rest.post(url, "bench-start-" + uuid.uuid4().hex, "Hej", timeout=30)
             if reply.ok and load.Reply.parse(reply.json()).has("Hej"):
-                return time.perf_counter() - started
+                return "answered"
         except (requests.RequestException, ValueError):
             pass  # not listening yet, or not ready
-        if not alive():
-            raise RuntimeError(f"{url} stopped before it answered")
-        if time.perf_counter() - started > timeout:
-            raise RuntimeError(f"{url} did not answer within {timeout:.0f} s")
-        time.sleep(0.25)
+        return None
+
+    left = timeout - (time.perf_counter() - started)
+    found = wait_until(answered, left, f"{url} to answer 'Hej'", watch=[process] if process else [], interval=0.25)
+    return math.nan if found == "stopped" else time.perf_counter() - started
 
 
 @dataclass
@@ -246,10 +248,7 @@ def measure(args: argparse.Namespace, sampler: MemorySampler, folder: Path, proj
                 base_model, f"http://127.0.0.1:{bot.action_port}/webhook", token, folder, free_port()))
             sampler.watch(base.name, server.process.pid)
             base.url = server.url
-            try:
-                base.startup_s = first_answer(server.url, server.started, alive=server.alive)
-            except RuntimeError as err:
-                raise RuntimeError(f"Rasa default: {err} (log {server.log}):\n{server.log_tail()}") from None
+            base.startup_s = first_answer(server.url, server.process.started, server.process)
             print(f"Rasa default: first answer after {base.startup_s:.1f} s", flush=True)
             running.append(base)
         _alternate(args, running)
@@ -266,13 +265,12 @@ def start_stack(side: Side, model: Path, folder: Path, sampler: MemorySampler,
     stack.callback(done.set)  # the poller stops with the stack, also after a failed start
 
     def poll() -> None:
-        while bot.process is None and not done.wait(0.05):
+        while bot.process.pid is None and not done.wait(0.05):
             pass
-        if bot.process is not None:  # memory from the start on
+        if bot.process.pid is not None:  # memory from the start on
             sampler.watch(side.name, bot.process.pid)
-        with contextlib.suppress(RuntimeError):
-            result["s"] = first_answer(side.url, started, stop=done,
-                                       alive=lambda: bot.process is None or bot.process.poll() is None)
+        with contextlib.suppress(ProcessError, TimeoutError):  # entering the stack says why
+            result["s"] = first_answer(side.url, started, bot.process, stop=done)
 
     started = time.perf_counter()
     poller = threading.Thread(target=poll, daemon=True)
@@ -315,9 +313,9 @@ def _measure_production(args: argparse.Namespace, sampler: MemorySampler, folder
     # have their own. The per-conversation limit stays.
     cluster = stack.enter_context(Cluster(folder / "cluster", RATE_LIMIT_CLIENT="1000000"))
     project.startup_s = time.perf_counter() - started  # every process ready, both Rasa servers
-    watched = {name: f"{project.name}|{name}" for name, service in cluster.services.items() if service.process}
+    watched = {name: f"{project.name}|{name}" for name, service in cluster.services.items() if service.pid}
     for name, key in watched.items():
-        sampler.watch(key, cluster.services[name].process.pid)
+        sampler.watch(key, cluster.services[name].pid)
     project.url = cluster.url
     print(f"{project.name}: every process ready after {project.startup_s:.1f} s", flush=True)
     sides = [project]
@@ -327,7 +325,7 @@ def _measure_production(args: argparse.Namespace, sampler: MemorySampler, folder
             free_port()))
         sampler.watch(base.name, server.process.pid)
         base.url = server.url
-        base.startup_s = first_answer(server.url, server.started, alive=server.alive)
+        base.startup_s = first_answer(server.url, server.process.started, server.process)
         sides.append(base)
     _alternate(args, sides)
     sampler.sample()  # each service is a root of its own: the project's figures are theirs together

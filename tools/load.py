@@ -40,7 +40,8 @@ from typing import Any, NoReturn
 
 import aiohttp
 
-WEBHOOK = "/webhooks/rest/webhook"
+from bot.channels import REST_WEBHOOK as WEBHOOK
+
 TIMEOUT = 30.0  # seconds for one message; longer counts as an error
 REFERENCE = re.compile(r"\bKB-\d{4}-[A-Z0-9]{6}\b")
 SUMMARY = "Tjek venligst oplysningerne"  # the booking form's summary before "ja"

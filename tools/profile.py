@@ -22,9 +22,8 @@ import time
 import uuid
 from pathlib import Path
 
-import requests
-
 from bot.settings import ROOT
+from tests.support import rest
 from tests.support.stack import BotStack
 
 CONVERSATION = ["Hej", "hvor meget kan man få i smv grøn?", "hvem skal jeg kontakte om støj fra min virksomhed?",
@@ -95,8 +94,7 @@ def main(argv: list[str] | None = None) -> int:
                 for text in CONVERSATION:
                     if stop.is_set():
                         return
-                    requests.post(stack.rasa + "/webhooks/rest/webhook", json={"sender": sender, "message": text},
-                                  timeout=120)
+                    rest.post(stack.rasa, sender, text)
 
         for text in CONVERSATION:  # warm up
             stack.say(text, "profile-warm-up")

@@ -16,7 +16,7 @@ from typing import Any
 
 import aiohttp
 
-from bot.channels import identity
+from bot.channels import REST_WEBHOOK, identity
 
 log = logging.getLogger("bot.telegram.rasa")
 
@@ -36,7 +36,7 @@ class RasaClient:
         ``notice_after``: when the caller's ``on_delay`` is called (once) during those retries;
         ``timeout``: how long Rasa may take to answer a message it received; ``bridge_token``:
         the secret by which the REST channel lets this client speak for ``telegram:`` ids."""
-        self.url = url.rstrip("/") + "/webhooks/rest/webhook"
+        self.url = url.rstrip("/") + REST_WEBHOOK
         self.headers = {identity.BRIDGE_HEADER: bridge_token} if bridge_token else {}
         self.retry_seconds, self.notice_after, self.timeout = retry_seconds, notice_after, timeout
         self._session: aiohttp.ClientSession | None = None

@@ -41,7 +41,6 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -49,18 +48,19 @@ import requests
 import sqlalchemy as sa
 
 from bot.settings import ROOT, SETTINGS
+from tests.support import rest
+from tests.support.process import Process, http_ok, wait_until
 from tests.support.stack import MODEL, free_port
 
 NGINX_TEMPLATE = ROOT / "deploy" / "nginx" / "koege.conf"
 MACHINE_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
 MACHINE_REDIS_PORT = 6379
-REDIS_DBS = range(5, 15)  # the assistant uses 1 by default; tests take one of these
+REDIS_DBS = range(5, 15)  # each cluster takes one of these; the assistant uses 1 by default, other tests 3, 4 and 15
 POSTGRES_BIN = Path("/usr/lib/postgresql/15/bin")
 START_TIMEOUT = 600.0  # seconds; a Rasa server loads its model in about a minute on 2 idle cores
 #: nginx's ``fail_timeout`` (deploy/nginx/koege.conf): a server that refused a request is left
 #: out of the rotation this long, even when it is up again sooner.
 NGINX_FAIL_TIMEOUT = 10.0
-STOP_TIMEOUT = 30.0
 PLACEHOLDER = re.compile(r"\$\{([A-Z][A-Z0-9_]*)\}")
 
 
@@ -104,65 +104,10 @@ def rasa_ready(base: str) -> bool:
     return root is not None and root.ok and "Hello from Rasa" in root.text
 
 
-def http_ready(url: str) -> bool:
-    answer = _get(url)
-    return answer is not None and answer.ok
-
-
 def port_open(port: int) -> bool:
     with socket.socket() as s:
         s.settimeout(1)
         return s.connect_ex(("127.0.0.1", port)) == 0
-
-
-@dataclass
-class Service:
-    """One process of the cluster: how to start it, how to tell it is ready, its log."""
-
-    name: str
-    command: list[str]
-    env: dict[str, str]
-    log: Path
-    ready: Callable[[], bool]
-    stop_signal: int = signal.SIGTERM
-    user: str | None = None  # run as this user (PostgreSQL refuses to run as root)
-    process: subprocess.Popen | None = field(default=None, repr=False)
-
-    def start(self) -> None:
-        if self.running():
-            raise RuntimeError(f"{self.name} is already running")
-        with self.log.open("a") as out:
-            out.write(f"\n--- {self.name} started {time.strftime('%H:%M:%S')} ---\n")
-            out.flush()
-            self.process = subprocess.Popen(self.command, cwd=ROOT, env=self.env, stdout=out,
-                                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                            start_new_session=True, user=self.user)
-
-    def running(self) -> bool:
-        return self.process is not None and self.process.poll() is None
-
-    def signal(self, sig: int) -> None:
-        """``sig`` to the process and everything it started (its own process group)."""
-        if self.running():
-            assert self.process is not None
-            try:
-                os.killpg(self.process.pid, sig)
-            except ProcessLookupError:
-                pass
-
-    def stop(self, sig: int | None = None, timeout: float = STOP_TIMEOUT) -> None:
-        """Stop it (its ``stop_signal`` unless told otherwise) and wait; SIGKILL after ``timeout``."""
-        if self.process is None:
-            return
-        self.signal(self.stop_signal if sig is None else sig)
-        try:
-            self.process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.signal(signal.SIGKILL)
-            self.process.wait(timeout=10)
-
-    def tail(self, chars: int = 4000) -> str:
-        return self.log.read_text(errors="replace")[-chars:] if self.log.exists() else ""
 
 
 class Cluster:
@@ -181,7 +126,8 @@ class Cluster:
         self.rasa_count, self.actions_count = rasa, actions
         self.own_postgres, self.own_redis = own_postgres, own_redis
         self.settings = settings
-        self.services: dict[str, Service] = {}
+        self.services: dict[str, Process] = {}
+        self.checks: dict[str, Callable[[], bool]] = {}  # each process's readiness check
         self.nginx_port, self.nginx_actions_port = free_port(), free_port()
         self.nginx_internal_port = free_port()
         self.url = f"http://127.0.0.1:{self.nginx_port}"  # the public entrance, as clients reach it
@@ -233,10 +179,11 @@ class Cluster:
         }
 
     def _add(self, name: str, command: list[str], ready: Callable[[], bool], env: dict[str, str] | None = None,
-             stop_signal: int = signal.SIGTERM, user: str | None = None) -> Service:
-        service = Service(name, command, env or self.environment(), self.folder / f"{name}.log", ready,
-                          stop_signal, user)
-        self.services[name] = service
+             stop_signal: int = signal.SIGTERM, user: str | None = None, model_loads: int = 0) -> Process:
+        # every start appends to the process's log; each in a process group of its own
+        service = Process(name, command, log=self.folder / f"{name}.log", env=env or self.environment(),
+                          stop_signal=stop_signal, append=True, user=user, model_loads=model_loads)
+        self.services[name], self.checks[name] = service, ready
         return service
 
     def _define_services(self) -> None:
@@ -244,14 +191,14 @@ class Cluster:
         for name, port in self.action_ports.items():
             env = {**self.environment(), "ACTION_PORT": str(port), "ACTION_INTERFACE": "127.0.0.1"}
             self._add(name, [python, "-m", "actions.server"],
-                      lambda port=port: http_ready(f"http://127.0.0.1:{port}/health"), env)
+                      lambda port=port: http_ok(f"http://127.0.0.1:{port}/health"), env)
         for name, port in self.rasa_ports.items():
             env = {**self.environment(), "RASA_PORT": str(port), "RASA_INTERFACE": "127.0.0.1",
                    "RASA_LOG_FILE": str(self.folder / f"{name}.rasa.log")}
             self._add(name, [python, "-m", "bot.rasa_server"],
-                      lambda port=port: rasa_ready(f"http://127.0.0.1:{port}"), env)
+                      lambda port=port: rasa_ready(f"http://127.0.0.1:{port}"), env, model_loads=1)
         notify_port = free_port()  # its /health and /metrics, where the sender has them
-        notifier_ready = ((lambda: http_ready(f"http://127.0.0.1:{notify_port}/health"))
+        notifier_ready = ((lambda: http_ok(f"http://127.0.0.1:{notify_port}/health"))
                           if "NOTIFY_PORT" in SETTINGS else (lambda: True))
         self._add("notifier", [python, "-m", "bot.booking.notify"], notifier_ready,
                   {**self.environment(), "NOTIFY_PORT": str(notify_port), "NOTIFY_INTERFACE": "127.0.0.1"})
@@ -393,12 +340,8 @@ class Cluster:
             self.services[first].start()
             # Rasa's SQL tracker store creates its tables when it starts; two servers doing that
             # at the same moment on an empty database can collide, so the others wait for them.
-            deadline = time.monotonic() + START_TIMEOUT
-            while not self._tracker_tables_exist():
-                self._check_alive([first])
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"{first} created no tracker tables:\n{self.services[first].tail()}")
-                time.sleep(1)
+            wait_until(self._tracker_tables_exist, START_TIMEOUT, f"the tracker tables {first} creates",
+                       watch=[self.services[first]])
             for name in others:
                 self.services[name].start()
             self.wait_ready()
@@ -432,25 +375,17 @@ class Cluster:
 
     # --- control -----------------------------------------------------------------------------
 
-    def _check_alive(self, names: list[str]) -> None:
-        for name in names:
-            service = self.services[name]
-            if service.process is not None and service.process.poll() is not None:
-                raise RuntimeError(f"{name} stopped with exit code {service.process.returncode}:\n"
-                                   f"{service.tail()}")
-
     def _wait(self, names: list[str], timeout: float) -> None:
-        deadline = time.monotonic() + timeout
         waiting = list(names)
-        while waiting:
-            self._check_alive(waiting)
-            waiting = [name for name in waiting if not self.services[name].ready()]
-            if not waiting:
-                return
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"not ready after {timeout:.0f} s: {', '.join(waiting)}\n"
-                                   + "\n".join(self.services[n].tail(2000) for n in waiting))
-            time.sleep(1)
+
+        def ready() -> bool:
+            waiting[:] = [name for name in waiting if not self.checks[name]()]
+            return not waiting
+
+        try:
+            wait_until(ready, timeout, f"{', '.join(names)} ready", watch=[self.services[n] for n in names])
+        except TimeoutError as err:
+            raise TimeoutError(f"still not ready: {', '.join(waiting)}; {err}") from None
 
     def wait_ready(self, *names: str, timeout: float = START_TIMEOUT) -> None:
         """Wait until the named processes (default: all that run) answer their health check."""
@@ -493,13 +428,8 @@ class Cluster:
 
     def post(self, text: str, sender: str, timeout: float = 150) -> requests.Response:
         """One message on the REST channel through nginx, whatever the answer's status."""
-        return requests.post(f"{self.url}/webhooks/rest/webhook", timeout=timeout,
-                             json={"sender": sender, "message": text})
+        return rest.post(self.url, sender, text, timeout=timeout)
 
     def say(self, text: str, sender: str | None = None) -> tuple[str, list[dict[str, Any]]]:
         """Send a message on the REST channel through nginx: the reply's texts and buttons."""
-        reply = self.post(text, sender or uuid.uuid4().hex)
-        reply.raise_for_status()
-        messages = reply.json()
-        return ("\n".join(m.get("text", "") for m in messages),
-                [b for m in messages for b in m.get("buttons") or []])
+        return rest.say(self.url, sender, text, timeout=150)

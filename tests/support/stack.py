@@ -6,31 +6,24 @@ from __future__ import annotations
 import os
 import signal
 import socket
-import subprocess
 import sys
-import time
-import uuid
 from pathlib import Path
-
-import requests
+from typing import Any
 
 from bot.settings import ROOT
+from tests.support import rest
+from tests.support.process import Process, http_ok
 
 MODEL = ROOT / "models" / "koege.tar.gz"
 START_TIMEOUT = 600  # seconds; the model load alone takes about a minute on 2 idle cores
+STOP_TIMEOUT = 60  # seconds from Ctrl-C until every process has stopped
+STACK = "BotStack (python -m bot.cli run)"  # its name in messages and in process.STARTS
 
 
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def _up(url: str) -> bool:
-    try:
-        return requests.get(url, timeout=2).ok
-    except requests.RequestException:  # refused, or accepted but not answering yet
-        return False
 
 
 class BotStack:
@@ -69,44 +62,33 @@ class BotStack:
         }
         self.database = self.env["BOT_DATABASE_URL"]
         self.log = folder / "server.log"
-        self.process: subprocess.Popen | None = None
+        # The supervisor alone gets Ctrl-C (SIGINT), as from a terminal; it stops the others.
+        self.process = Process(STACK, [sys.executable, "-m", "bot.cli", "run"], env=self.env, log=self.log,
+                               stop_signal=signal.SIGINT, group=False,
+                               model_loads=int(self.env.get("RASA_WORKERS") or 1))
+
+    def ready(self) -> bool:
+        """The Rasa server (with its model), the action server and the web server answer."""
+        return all(map(http_ok, (f"http://127.0.0.1:{self.rasa_port}/", f"http://127.0.0.1:{self.action_port}/health",
+                                 f"http://127.0.0.1:{self.web_port}/api/config")))
 
     def __enter__(self) -> BotStack:
-        with self.log.open("w") as out:
-            self.process = subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], cwd=ROOT,
-                                            env=self.env, stdout=out, stderr=subprocess.STDOUT)
-        checks = [f"http://127.0.0.1:{self.rasa_port}/", f"http://127.0.0.1:{self.action_port}/health",
-                  f"http://127.0.0.1:{self.web_port}/api/config"]
-        deadline = time.time() + START_TIMEOUT
+        self.process.start()
         try:
-            while not all(_up(url) for url in checks):
-                if self.process.poll() is not None or time.time() > deadline:
-                    raise RuntimeError("the servers did not start:\n" + self.log.read_text()[-5000:])
-                time.sleep(2)
+            self.process.wait_until(self.ready, START_TIMEOUT, "the Rasa, action and web servers", interval=0.5)
         except BaseException:
             self.__exit__()  # never leave servers running behind a failed start
             raise
         return self
 
-    def stop(self) -> int:
-        """Ctrl-C, as a user stops `make run`; returns the exit code."""
-        assert self.process is not None
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-        return self.process.wait(timeout=60)
+    def stop(self) -> int | None:
+        """Ctrl-C, as a user stops `make run`; returns the exit code (after SIGKILL: negative)."""
+        return self.process.stop(timeout=STOP_TIMEOUT)
 
     def __exit__(self, *_: object) -> None:
-        if self.process is not None and self.process.poll() is None:
-            try:
-                self.stop()
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+        self.stop()
 
-    def say(self, text: str, sender: str | None = None) -> tuple[str, list[dict]]:
+    def say(self, text: str, sender: str | None = None) -> tuple[str, list[dict[str, Any]]]:
         """Send a message on the REST channel: the reply's texts and buttons."""
-        reply = requests.post(f"{self.rasa}/webhooks/rest/webhook", timeout=120,
-                              json={"sender": sender or uuid.uuid4().hex, "message": text})
-        reply.raise_for_status()
-        messages = reply.json()
-        return ("\n".join(m.get("text", "") for m in messages),
-                [b for m in messages for b in m.get("buttons") or []])
+        return rest.say(self.rasa, sender, text)
+

@@ -1,9 +1,10 @@
-"""Fixtures of the browser tests: one real stack per test session, and Debian's Chromium.
+"""Fixtures of the browser tests: the real stack the test session shares, and Debian's Chromium.
 
-``tests.support.stack.BotStack`` runs ``python -m bot.cli run`` (what ``make run`` starts): the Rasa
-server, the action server and the web server on free ports, with SQLite files in a temporary
-folder for the tracker store and the assistant's database. The browser is Debian's
-``/usr/bin/chromium`` driven by Playwright; a missing Chromium fails the tests, never skips them.
+``stack`` is tests/conftest.py's ``shared_stack``: ``python -m bot.cli run`` (what ``make run``
+starts) with the Rasa server, the action server and the web server on free ports, SQLite files
+in a temporary folder for the tracker store and the assistant's database, and ``embed_origin``
+allowed to embed the widget. The browser is Debian's ``/usr/bin/chromium`` driven by
+Playwright; a missing Chromium fails the tests, never skips them.
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from tests.support.stack import BotStack, free_port
+from tests.support.stack import BotStack
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -23,16 +24,9 @@ expect.set_options(timeout=30_000)  # an answer takes the assistant a moment
 
 
 @pytest.fixture(scope="session")
-def embed_origin() -> str:
-    """Another site (a free port on 127.0.0.1) that embeds the widget; listed in ``RASA_CORS``."""
-    return f"http://127.0.0.1:{free_port()}"
-
-
-@pytest.fixture(scope="session")
-def stack(tmp_path_factory, embed_origin: str) -> Iterator[BotStack]:
+def stack(shared_stack: BotStack) -> BotStack:
     """The running assistant; the page is at ``stack.web``, Rasa at ``stack.rasa``."""
-    with BotStack(tmp_path_factory.mktemp("web-stack"), origins=(embed_origin,)) as running:
-        yield running
+    return shared_stack
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,6 @@
 """The widget in Chromium against two Rasa workers (RASA_WORKERS=2) sharing a Redis lock store,
-Redis rate limits and the socket.io Redis client manager (Redis database 5).
+Redis rate limits and the socket.io Redis client manager (Redis database 5): tests/conftest.py's
+``production_stack``.
 
 Each WebSocket stays with the worker that accepted it, so a conversation works whichever
 worker that is; a message emitted on the other worker (here: Rasa's HTTP API, whose requests
@@ -7,10 +8,8 @@ the kernel hands to either worker) reaches the browser through Redis."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 import pytest
-import redis
 import requests
 from playwright.sync_api import expect
 
@@ -23,12 +22,8 @@ SENDS = 12
 
 
 @pytest.fixture(scope="module")
-def workers(tmp_path_factory) -> Iterator[BotStack]:
-    redis.Redis(host="127.0.0.1", port=6379).ping()  # fails loudly when Redis is not running
-    with BotStack(tmp_path_factory.mktemp("workers"), RASA_WORKERS="2", LOCK_STORE_TYPE="redis",
-                  REDIS_HOST="127.0.0.1", REDIS_PORT="6379", REDIS_DB="5",
-                  RATE_LIMIT_STORE="redis") as stack:
-        yield stack
+def workers(production_stack: BotStack) -> BotStack:
+    return production_stack
 
 
 def test_several_browsers_chat_with_two_workers(new_page, workers, kb):

@@ -7,25 +7,21 @@ without a reload; staff hands back and the assistant answers the next question. 
 talks, the widget's person button ends the conversation with them instead."""
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from playwright.sync_api import expect
 
-from tests.console_session import add_staff
+from tests.console_session import add_staff, wait_for_console
 from tests.support.stack import BotStack
-from tests.web.console.conftest import _wait, sign_in
+from tests.web.console.conftest import sign_in
 from tests.web.support import ask, axe_violations, last_answer, screenshot
-
-WEDNESDAY_10 = "2026-12-02T10:00"
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory) -> Iterator[BotStack]:
-    with BotStack(tmp_path_factory.mktemp("handover-stack"), HANDOVER_CLOCK=WEDNESDAY_10) as running:
-        _wait(running.console + "/sundhed")
-        add_staff(running.env, "anne", "admin")
-        yield running
+def stack(staffed_stack: BotStack) -> BotStack:
+    """tests/conftest.py's stack inside the staffed hours (a Wednesday at 10), with staff user anne."""
+    wait_for_console(staffed_stack)
+    add_staff(staffed_stack.env, "anne", "admin")
+    return staffed_stack
 
 
 def test_user_and_staff_talk_live_then_the_assistant_takes_over_again(new_page, stack, kb):
