@@ -43,6 +43,9 @@ PAGES = HERE / "pages"
 MAX_BODY = 16 * 1024  # a feedback request is small; refuse anything bigger
 MAX_COMMENT = 1000
 API = "/api/"
+CORS_ORIGINS = web.AppKey("cors_origins", list)  # pages on other sites that may call the API
+RASA_URL = web.AppKey("rasa_url", str)  # the Rasa server as the browser reaches it
+CSP = web.AppKey("csp", str)  # the pages' Content-Security-Policy
 
 
 def rasa_origins(rasa_url: str) -> list[str]:
@@ -68,7 +71,7 @@ def content_security_policy(rasa_url: str) -> str:
 def _allowed_origin(request: web.Request) -> str | None:
     """The request's ``Origin`` if it may use ``/api/*`` (it is listed in ``RASA_CORS``)."""
     origin = request.headers.get("Origin")
-    allowed = request.app["cors_origins"]
+    allowed = request.app[CORS_ORIGINS]
     if origin and request.path.startswith(API) and ("*" in allowed or origin in allowed):
         return origin
     return None
@@ -97,7 +100,7 @@ async def _cors(request: web.Request, handler) -> web.StreamResponse:
 async def _security_headers(request: web.Request, response: web.StreamResponse) -> None:
     """Added to every response, including static files and errors."""
     headers = response.headers
-    headers["Content-Security-Policy"] = request.app["csp"]
+    headers["Content-Security-Policy"] = request.app[CSP]
     headers["X-Content-Type-Options"] = "nosniff"
     headers["Referrer-Policy"] = "no-referrer"
     headers["X-Frame-Options"] = "DENY"
@@ -129,7 +132,7 @@ async def privacy_en(_: web.Request) -> web.Response:
 
 async def config(request: web.Request) -> web.Response:
     return web.json_response({
-        "rasa_url": request.app["rasa_url"],
+        "rasa_url": request.app[RASA_URL],
         "socketio_path": "/socket.io",
         "retention_days": settings.retention_days(),
         "privacy_url": "/privatliv",
@@ -248,9 +251,9 @@ def create_app(rasa_url: str | None = None) -> web.Application:
     # (GHSA-6mq8-rvhq-8wgg); /api/feedback refuses compressed bodies instead.
     app = web.Application(client_max_size=MAX_BODY, middlewares=[_cors],
                           handler_args={"auto_decompress": False})
-    app["cors_origins"] = settings.cors_origins()
-    app["rasa_url"] = (rasa_url or settings.get("RASA_PUBLIC_URL")).rstrip("/")
-    app["csp"] = content_security_policy(app["rasa_url"])
+    app[CORS_ORIGINS] = settings.cors_origins()
+    app[RASA_URL] = (rasa_url or settings.get("RASA_PUBLIC_URL")).rstrip("/")
+    app[CSP] = content_security_policy(app[RASA_URL])
     app.on_response_prepare.append(_security_headers)
     app.router.add_get("/", index)
     app.router.add_get("/privatliv", privacy)
