@@ -15,7 +15,7 @@ does, whichever file it is in:
   handover in two browsers, the booking end to end on SQLite.
 - ``production_stack``: the production configuration on this machine's services: SQL tracker
   store and the assistant's database on PostgreSQL, Redis lock store and rate limits (Redis
-  database 5), two Rasa workers; SMTP. Two workers behind the widget, the booking end to end
+  database ``PRODUCTION_REDIS_DB``), two Rasa workers; SMTP. Two workers behind the widget, the booking end to end
   on PostgreSQL.
 
 Tests share a stack by talking as senders of their own and finding their own rows (a
