@@ -134,6 +134,7 @@ SETTINGS: dict[str, Setting] = {
     "NOTIFY_PORT": S("8095", "Port of the notification sender's /health and /metrics.", _port),
     "NOTIFY_INTERFACE": S("127.0.0.1", "Network interface of the notification sender's /health and /metrics."),
     "SMTP_TIMEOUT": S("10", "Seconds before an SMTP attempt gives up (the e-mail stays queued).", _number),
+    "NOTIFY_RETRY_SECONDS": S("60", "Seconds before an e-mail that could not be sent is tried again; each further try waits twice as long, at most an hour.", _number),
     # content and privacy
     "KNOWLEDGE_DIR": S("data/knowledge", "Folder with the sourced answers and contacts."),
     "RETENTION_DAYS": S("90", "Days conversation logs with personal data are kept before deletion.", _integer),

@@ -40,7 +40,7 @@ from tests.support.stack import free_port
 slow, cluster = pytest.mark.slow, pytest.mark.cluster
 
 RECOVERY_SECONDS = 60  # a process back: nginx retries a server it marked failed after 10 s
-MAIL_SECONDS = 150  # the outbox retries after 1 minute, the sender looks every 15 s
+MAIL_SECONDS = 90  # the cluster's outbox retries after 5 s, then 10, 20 …; the sender looks every 15 s
 
 
 # ---------------------------------------------------------------------------------------------
@@ -196,7 +196,7 @@ def world(tmp_path_factory) -> Iterator[dict[str, Any]]:
     smtp_port = free_port()  # nothing listens there until the SMTP test starts the mail server
     with FakeCvrRegister() as register:
         with Cluster(tmp_path_factory.mktemp("cluster"), own_redis=True, SMTP_HOST="127.0.0.1",
-                     SMTP_PORT=str(smtp_port), SMTP_TIMEOUT="2", CVR_API_URL=register.url,
+                     SMTP_PORT=str(smtp_port), SMTP_TIMEOUT="2", NOTIFY_RETRY_SECONDS="5", CVR_API_URL=register.url,
                      CVR_API_USER=register.user, CVR_API_PASSWORD=register.password) as cluster:
             yield {"cluster": cluster, "smtp_port": smtp_port}
 

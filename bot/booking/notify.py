@@ -5,8 +5,8 @@ Notifications are rows in the ``notifications`` table, written together with the
 the callback request they are about.
 ``send_pending`` sends those that are due over SMTP (or, with ``SMTP_HOST`` empty, the development default,
 writes them as .eml files to ``MAIL_DROP_DIR``); a failure leaves the row queued with a
-back-off (1, 2, 4 … minutes, at most an hour), so nothing is lost while the mail server is
-down. ``python -m bot.booking.notify`` runs the sender in a loop (``make run`` starts it), with
+back-off (``NOTIFY_RETRY_SECONDS``, then twice as long each time, at most an hour), so nothing
+is lost while the mail server is down. ``python -m bot.booking.notify`` runs the sender in a loop (``make run`` starts it), with
 ``GET /health`` and ``GET /metrics`` on ``NOTIFY_INTERFACE:NOTIFY_PORT``.
 """
 from __future__ import annotations
@@ -31,7 +31,7 @@ from bot.store.models import PENDING, SENDING, SENT, Booking, CallbackRequest, N
 
 logger = logging.getLogger(__name__)
 TZ = ZoneInfo("Europe/Copenhagen")
-MAX_BACKOFF_MINUTES = 60
+MAX_BACKOFF_SECONDS = 3600
 LEASE_MINUTES = 10
 LOOP_SECONDS = 15
 
@@ -156,12 +156,12 @@ def send_pending(url: str | None = None, now: dt.datetime | None = None, limit: 
         try:
             deliver(mails[notification.id], notification.id)
         except (OSError, smtplib.SMTPException) as err:
-            delay = min(2 ** notification.attempts, MAX_BACKOFF_MINUTES)
-            logger.warning("notification %s not sent (%s); retry in %s min",
+            delay = min(settings.number("NOTIFY_RETRY_SECONDS") * 2 ** notification.attempts, MAX_BACKOFF_SECONDS)
+            logger.warning("notification %s not sent (%s); retry in %.0f s",
                            notification.id, type(err).__name__, delay)
             metrics.EMAILS.labels("failed").inc()
             update = {"status": PENDING, "attempts": notification.attempts + 1,
-                      "last_error": type(err).__name__, "next_attempt_at": now + dt.timedelta(minutes=delay)}
+                      "last_error": type(err).__name__, "next_attempt_at": now + dt.timedelta(seconds=delay)}
         else:
             sent += 1
             metrics.EMAILS.labels("sent").inc()
