@@ -39,7 +39,7 @@ nlu-eval: $(STAMP) $(SPACY_MODEL)  ## the project's NLU pipeline against two bas
 nlu-cv: $(STAMP) $(SPACY_MODEL)  ## the project against the SVM alone on subsamples of data/nlu and on another domain (fails if below anywhere)
 	$(TRAINING) $(PY) -m tools.nlu_eval robust
 
-corrections-check: $(STAMP) $(MODEL)  ## every speed correction of Rasa has a test that fails without it (about 15 minutes)
+corrections-check: $(STAMP) $(MODEL)  ## every speed correction of Rasa has a test that fails without it (about 16 minutes)
 	$(PY) -m tools.corrections_check
 
 bench: $(STAMP) $(MODEL)  ## the assistant against Rasa's default configuration (plain Rasa in var/bench/), same run, same load

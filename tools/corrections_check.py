@@ -3,8 +3,9 @@
 For each speed correction N (``bot.rasa_patches``, ``Kind.SPEED``) the tests of the corrections
 (``tests/test_rasa_patches.py``, ``tests/test_rasa_ext.py``) run in a fresh process with
 ``RASA_CORRECTIONS`` set to every speed correction but N; the tests that fail are the ones that
-need N. A correction no test needs is reported and the exit code is 1: its tests could pass
-with the correction removed. The behaviour corrections (always on) are compared with Rasa's
+need N. First the same tests run with every correction on: any that fail then stop the check
+(a failure without N must be N's). A correction no test needs is reported and the exit code is
+1: its tests could pass with the correction removed. The behaviour corrections (always on) are compared with Rasa's
 original inside their tests (``guard.original``).
 
 ``make corrections-check`` (about one minute per correction on 2 cores)."""
@@ -23,9 +24,13 @@ TEST_FILES = ("tests/test_rasa_patches.py", "tests/test_rasa_ext.py")
 _FAILED = re.compile(r"^(?:FAILED|ERROR) (\S+)", re.MULTILINE)
 
 
-def failing_without(number: int) -> list[str]:
-    """The tests that fail when speed correction ``number`` alone is left out."""
-    others = [str(n) for n, c in sorted(CORRECTIONS.items()) if c.kind is Kind.SPEED and n != number]
+def speed_corrections() -> list[int]:
+    return [n for n, c in sorted(CORRECTIONS.items()) if c.kind is Kind.SPEED]
+
+
+def failing_without(number: int | None) -> list[str]:
+    """The tests that fail when speed correction ``number`` alone is left out (None: none left out)."""
+    others = [str(n) for n in speed_corrections() if n != number]
     env = {**os.environ, "RASA_CORRECTIONS": ",".join(others)}
     done = subprocess.run(
         [sys.executable, "-m", "pytest", *TEST_FILES, "-q", "-rfE", "-p", "no:cacheprovider", "--no-header"],
@@ -37,8 +42,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("numbers", nargs="*", type=int, help="speed corrections to check (default: all)")
     args = parser.parse_args(argv)
-    speed = [n for n, c in sorted(CORRECTIONS.items()) if c.kind is Kind.SPEED]
-    numbers = args.numbers or speed
+    numbers = args.numbers or speed_corrections()
+    if not set(numbers) <= set(speed_corrections()):
+        parser.error(f"the speed corrections are {', '.join(map(str, speed_corrections()))}")
+    broken = failing_without(None)
+    if broken:
+        print("these tests fail with every correction on; fix them first:", *broken, sep="\n     ")
+        return 1
     unneeded = []
     for number in numbers:
         failing = failing_without(number)
@@ -50,7 +60,8 @@ def main(argv: list[str] | None = None) -> int:
     if unneeded:
         print(f"no test fails without correction(s) {', '.join(map(str, unneeded))}")
         return 1
-    print(f"every one of the {len(numbers)} speed corrections checked has a test that fails without it")
+    checked = "the speed correction" if len(numbers) == 1 else f"each of the {len(numbers)} speed corrections"
+    print(f"{checked} checked has a test that fails without it")
     return 0
 
 
