@@ -35,7 +35,7 @@ def failing_without(number: int | None) -> list[str]:
     done = subprocess.run(
         [sys.executable, "-m", "pytest", *TEST_FILES, "-q", "-rfE", "-p", "no:cacheprovider", "--no-header"],
         cwd=ROOT, env=env, capture_output=True, text=True, check=False)
-    return sorted({name.split("::", 1)[1] for name in _FAILED.findall(done.stdout)})
+    return sorted({name.split("::", 1)[-1] for name in _FAILED.findall(done.stdout)})  # a file's own error: its path
 
 
 def main(argv: list[str] | None = None) -> int:
