@@ -1,6 +1,6 @@
 """The project's classes at Rasa's extension points (``bot/rasa_ext/``), each against Rasa's own
 class on the same inputs: the tracker store (corrections 2, 3, 6, 14), spaCy (7), TED (8), the
-channel blueprint's routes and listeners (4, 17); and the check that stops them when the Rasa
+channel blueprint's routes and listeners (4, 17), DIET (19); and the check that stops them when the Rasa
 code they override is not what they were written against.
 
 ``RASA_CORRECTIONS=<all but N> pytest tests/test_rasa_ext.py tests/test_rasa_patches.py`` shows
@@ -8,6 +8,7 @@ which tests need correction N: each fails without it."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import functools
 import gc
@@ -219,10 +220,11 @@ def ted_of(agent):
 def test_the_trained_model_runs_the_classes_config_yml_names(agent):
     """``rasa train`` put the project's classes in the model, so ``rasa run`` and ``rasa test``
     run them too."""
+    from bot.rasa_ext.diet_classifier import DIETClassifier
     from bot.rasa_ext.ted_policy import CachedTEDPolicy
 
     classes = {type(node._component) for node in agent.processor.graph_runner._instantiated_nodes.values()}
-    assert {SpacyNLP, CachedTEDPolicy} <= classes
+    assert {SpacyNLP, DIETClassifier, CachedTEDPolicy} <= classes
     assert type(ted_of(agent)) is CachedTEDPolicy
 
 
@@ -259,6 +261,85 @@ def test_ted_computes_a_dialogue_state_once_and_gives_the_same_prediction_again(
         kept = ted.predict_action_probabilities(tracker(sender, intent, text), agent.domain)
         fresh = TEDPolicy.predict_action_probabilities(ted, tracker(sender + "2", intent, text), agent.domain)
         assert kept.probabilities == fresh.probabilities and kept.events == fresh.events
+
+
+def _heldout_texts(every: int) -> list[str]:
+    """Every ``every``-th message of the three held-out sets (short, misspelt, English, long)."""
+    import yaml
+
+    texts = []
+    for name in ("heldout", "heldout_style", "heldout_fresh"):
+        for block in yaml.safe_load((ROOT / "tests" / "nlu" / f"{name}.yml").read_text())["nlu"]:
+            texts += [line.strip()[2:] for line in block.get("examples", "").splitlines() if line.strip()]
+    return texts[::every]
+
+
+def test_diet_gives_rasas_own_intent_confidences_without_running_tensorflow(agent, monkeypatch):
+    """Correction 19: for each message DIET's intent scores come without a TensorFlow call, and
+    they are the scores Rasa's own ``DIETClassifier`` computes for the same message (float32
+    rounding apart), in the same order."""
+    import numpy as np
+    from rasa.nlu.classifiers.diet_classifier import DIETClassifier as RasaDIETClassifier
+    from rasa.utils.tensorflow.models import RasaModel
+
+    from bot.rasa_ext.diet_classifier import DIETClassifier
+
+    inferences: list[int] = []
+    original = RasaModel.run_inference
+    monkeypatch.setattr(RasaModel, "run_inference", lambda self, *a, **k: (inferences.append(1),
+                                                                             original(self, *a, **k))[1])
+    ours, compared = DIETClassifier._predict, []
+
+    def predict(self, message):
+        before = len(inferences)
+        scores = ours(self, message)["i_scores"]
+        ran = len(inferences) - before
+        compared.append((ran, scores.flatten(), RasaDIETClassifier._predict(self, message)["i_scores"].flatten()))
+        return {"i_scores": scores}
+
+    monkeypatch.setattr(DIETClassifier, "_predict", predict)
+    texts = _heldout_texts(every=7)
+
+    async def parse_all() -> None:
+        for text in texts:
+            await agent.parse_message(text)
+
+    asyncio.run(parse_all())
+    assert len(compared) == len(texts) > 100
+    assert [ran for ran, _, _ in compared] == [0] * len(texts), "DIET ran TensorFlow for a message"
+    for _, direct, rasas in compared:
+        assert np.allclose(direct, rasas, rtol=0, atol=1e-5)
+        assert list(np.argsort(-direct)[:3]) == list(np.argsort(-rasas)[:3])
+
+
+def test_diet_leaves_a_model_it_cannot_compute_directly_to_rasa(agent):
+    """Correction 19 applies only where the intent depends on the sentence features alone: a
+    transformer layer, a hidden text layer or entity recognition send DIET through Rasa's code."""
+    from bot.rasa_ext.diet_classifier import DIETClassifier, sentence_intent_model
+
+    diet = next(node._component for node in agent.processor.graph_runner._instantiated_nodes.values()
+                if isinstance(node._component, DIETClassifier))
+    assert sentence_intent_model(diet.model) is not None
+    layer = diet.model._tf_layers["sequence_layer.text"]
+    with _changed(layer, "_has_transformer", True):
+        assert sentence_intent_model(diet.model) is None
+    ffnn = layer._tf_layers[layer.FFNN]
+    with _changed(ffnn, "_ffn_layers", [lambda x, training=None: x]):
+        assert sentence_intent_model(diet.model) is None
+    with _changed(diet, "_direct", True), _changed(diet, "component_config",
+                                                   {**diet.component_config, "entity_recognition": True}):
+        assert diet._direct_model() is None
+
+
+@contextlib.contextmanager
+def _changed(obj, name: str, value):
+    """``obj.name`` set to ``value`` for the block (the shared model is left as it was)."""
+    kept = getattr(obj, name)
+    setattr(obj, name, value)
+    try:
+        yield
+    finally:
+        setattr(obj, name, kept)
 
 
 # ---- the channel blueprint (credentials.yml) ----------------------------------------------------
@@ -304,9 +385,22 @@ def test_the_loaded_model_is_frozen_out_of_full_collections_once_the_server_has_
 # ---- the guard, for the classes ----------------------------------------------------------------
 
 
+def _diet(folder):
+    """A new, untrained ``DIETClassifier`` of the project's, as ``rasa train`` builds one."""
+    from rasa.engine.graph import ExecutionContext, GraphSchema
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+
+    from bot.rasa_ext.diet_classifier import DIETClassifier
+
+    return DIETClassifier.create(DIETClassifier.get_default_config(), LocalModelStorage(folder), Resource("diet"),
+                                 ExecutionContext(GraphSchema({}), "test"))
+
+
 @pytest.mark.parametrize("number, build", [
     (14, lambda tmp: TrackerStore(Domain.empty(), host=_sqlite(tmp / "t.db"))),
     (7, lambda tmp: SpacyNLP.load_model("var/spacy-da")),
+    (19, lambda tmp: _diet(tmp)),
 ])
 def test_a_class_whose_rasa_code_changed_refuses_to_be_built_naming_the_correction(number, build, tmp_path,
                                                                                    monkeypatch):
@@ -332,4 +426,5 @@ def test_rasa_corrections_none_builds_rasas_own_behaviour(tmp_path, monkeypatch)
     finally:
         store.engine.dispose()
     assert SpacyNLP.load_model("var/spacy-da").model is not SpacyNLP.load_model("var/spacy-da").model
+    assert _diet(tmp_path)._direct is False
     assert not rasa_patches.enabled(17) and rasa_patches.enabled(6) and rasa_patches.enabled(4)

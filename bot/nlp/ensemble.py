@@ -167,25 +167,27 @@ class CharNgramEnsembleClassifier(GraphComponent, IntentClassifier):
                execution_context: ExecutionContext) -> CharNgramEnsembleClassifier:
         return cls(config, model_storage, resource, execution_context=execution_context)
 
-    def _diet_config(self) -> dict[str, Any] | None:
-        """The pipeline's DIET settings, from the training graph (None outside a pipeline)."""
+    def _diet(self) -> tuple[type, dict[str, Any]] | None:
+        """The pipeline's DIET class (Rasa's or a subclass) and settings, from the training graph
+        (None outside a pipeline)."""
         from rasa.nlu.classifiers.diet_classifier import DIETClassifier
 
         schema = self._execution_context.graph_schema if self._execution_context else None
         for node in (schema.nodes.values() if schema else ()):
             if isinstance(node.uses, type) and issubclass(node.uses, DIETClassifier) and node.fn == "train":
-                return {**node.uses.get_default_config(), **node.config}
+                return node.uses, {**node.uses.get_default_config(), **node.config}
         return None
 
     def _cross_validate(self, examples: list[Message], texts: list[str], intents: list[str],
                         extra: list[tuple[str, str]]) -> blend_choice.Choice | None:
         """The blend's setting chosen on out-of-fold predictions (None when it cannot be: no
         DIET in the pipeline, or too few examples)."""
-        diet_config = self._diet_config()
-        if diet_config is None or len(examples) < blend_choice.MIN_EXAMPLES or len(set(intents)) < 2:
+        diet = self._diet()
+        if diet is None or len(examples) < blend_choice.MIN_EXAMPLES or len(set(intents)) < 2:
             return None
         from rasa.engine.storage.local_model_storage import LocalModelStorage
-        from rasa.nlu.classifiers.diet_classifier import DIETClassifier
+
+        diet_class, diet_config = diet
 
         epochs = self.config["cv_epochs"] or max(1, int(diet_config.get("epochs", 100)) // 2)
         fold_config = {**diet_config, "epochs": epochs, "ranking_length": 0, "checkpoint_model": False,
@@ -193,7 +195,7 @@ class CharNgramEnsembleClassifier(GraphComponent, IntentClassifier):
 
         def train_diet(indices, directory: Path):  # noqa: ANN001, ANN202  (index arrays; a predictor)
             directory.mkdir(parents=True)
-            diet = DIETClassifier.create(fold_config, LocalModelStorage(directory), Resource("diet_fold"),
+            diet = diet_class.create(fold_config, LocalModelStorage(directory), Resource("diet_fold"),
                                          self._execution_context)
             diet.train(TrainingData(training_examples=[examples[i] for i in indices]))
 
