@@ -156,12 +156,15 @@ async def validate_time(slot_name: str, dispatcher: CollectingDispatcher, tracke
 
 def time_example(slots: list[dt.datetime], at: dt.datetime, lang: str) -> str:
     """A typed time the parser reads as one of the free ``slots`` ("næste tirsdag kl. 10.30"):
-    the example the time question gives is always one the form accepts."""
+    the example the time question gives is always one the form accepts (each slot is free, so
+    ``availability.choose`` books a request that names it exactly)."""
+    parsed: dict[str, dates.TimeRequest | None] = {}  # slots a week apart share their phrase
     for slot in slots:
         time = f"{slot.hour}" if slot.minute == 0 else f"{slot.hour}.{slot.minute:02d}"
         phrase = wording.text("utter_time_example", lang, day=wording.weekday(slot, lang).lower(), time=time)
-        request = dates.parse(phrase, at)
-        if request is not None and availability.choose(request, at, availability.default(), []).slot == slot:
+        if phrase not in parsed:
+            parsed[phrase] = dates.parse(phrase, at)
+        if parsed[phrase] is not None and availability.names_exactly(parsed[phrase], slot):
             return phrase
     return slot_label(slots[0], lang) if slots else ""
 

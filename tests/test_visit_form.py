@@ -163,6 +163,26 @@ FILLED = {"company_cvr": "29189374", "company_name": "KØGE KOMMUNE", "company_a
           "visit_topic": "Udvidelse", "visit_time": "2026-11-26T10:30"}
 
 
+@pytest.mark.parametrize("lang", ["da", "en"])
+def test_the_time_example_is_booked_as_its_own_slot_on_any_day_of_the_year(lang):
+    """Whatever the day and hour the question is asked (weekends, holidays, evenings, year's
+    end), the example is the "next <weekday> at <time>" phrase of the first offered slot that has
+    one, and ``choose`` books that very slot when the phrase is typed back."""
+    from bot.nlp import dates
+
+    avail = availability.default()
+    for hours in range(0, 24 * 366, 24 * 5 + 7):  # every fifth day, the hour moving on
+        at = dt.datetime(2026, 12, 1, 6) + dt.timedelta(hours=hours)
+        offered = avail.slots(at)[avail.suggestions:]
+        example = visit_form.time_example(offered, at, lang)
+        booked = availability.choose(dates.parse(example, at), at, avail, []).slot
+        assert booked in offered, (at, example)
+        assert example.split()[0] in ("næste", "next"), (at, example)
+        # no earlier slot has such a phrase (alone, each falls back to its date)
+        assert all(visit_form.time_example([slot], at, lang).split()[0] not in ("næste", "next")
+                   for slot in offered[:offered.index(booked)]), (at, example)
+
+
 def test_summary_then_yes_confirms():
     dispatcher = CollectingDispatcher()
     tracker = make_tracker("x", "nlu_fallback")

@@ -112,6 +112,12 @@ def _matches(slot: dt.datetime, request: TimeRequest) -> bool:
     return True
 
 
+def names_exactly(request: TimeRequest, slot: dt.datetime) -> bool:
+    """Whether ``request`` asks for exactly ``slot`` (its one day and clock time): ``choose``
+    books that slot for it whenever the slot is free."""
+    return len(request.days) == 1 and request.time is not None and _matches(slot, request)
+
+
 def _reason(request: TimeRequest, now: dt.datetime, avail: Availability,
             booked: set[dt.datetime]) -> tuple[str | None, str | None]:
     for day in request.days[:1]:

@@ -1,8 +1,8 @@
 """Every correction of Rasa 3.6.21, numbered, each guarded against an upgrade.
 
 Where Rasa has an extension point, a class of ``bot.rasa_ext`` that Rasa's configuration names
-carries the correction (the tracker store in endpoints.yml, spaCy and TED in config.yml, the
-REST channel's blueprint in credentials.yml: 2, 3, 4, 6, 7, 8, 14, 17), so ``rasa run``,
+carries the correction (the tracker store in endpoints.yml, spaCy, DIET and TED in config.yml,
+the REST channel's blueprint in credentials.yml: 2, 3, 4, 6, 7, 8, 14, 17, 19), so ``rasa run``,
 ``rasa train`` and ``rasa test`` run the same classes. The rest has no extension point and is
 replaced at run time (one module per area: ``actions``, ``server``, ``policies``, ``events``,
 ``model``, ``graph``): ``bot.rasa_server`` calls ``apply()`` before Rasa starts, and so do the
