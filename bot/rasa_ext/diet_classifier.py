@@ -95,8 +95,8 @@ def sentence_intent_model(model: Any) -> SentenceIntentModel | None:
     if dense is None or dense.activation not in (None, _linear()):
         return None
     embed = model._tf_layers[f"embed.{TEXT}"]._dense
-    if embed.activation not in (None, _linear()):
-        return None
+    if embed.activation not in (None, _linear()) or embed.kernel.shape[0] != dense.units:
+        return None  # (an input wider than the sparse part: dense features beside it)
     loss = model._tf_layers["loss.label"]
     if model.all_labels_embed is None:
         model.prepare_for_predict()
@@ -152,7 +152,8 @@ class DIETClassifier(RasaDIETClassifier):
         self._direct: SentenceIntentModel | bool = rasa_patches.enabled(CORRECTION)
 
     def _direct_model(self) -> SentenceIntentModel | None:
-        """The numpy form, made on first use (False: not possible or not selected)."""
+        """The numpy form, made on first use; None when correction 19 is not selected or the
+        model's intent depends on more than the sparse sentence features."""
         if self._direct is True:
             config = self.component_config
             usable = self.model is not None and config[INTENT_CLASSIFICATION] and not config[ENTITY_RECOGNITION]
