@@ -10,8 +10,10 @@ MODEL := models/koege.tar.gz
 CHROMIUM := /usr/bin/chromium
 NGINX := /usr/sbin/nginx
 TRAIN_DIRS := data/nlu data/rules data/stories
-# The intent classifier also learns from the knowledge base (bot/nlp/ensemble.py).
-TRAIN_FILES := $(shell find $(TRAIN_DIRS) data/knowledge -name '*.yml') domain.yml config.yml bot/nlp/ensemble.py
+# The intent classifier also learns from the knowledge base; its training code is
+# bot/nlp/ensemble.py's TRAINING_CODE.
+TRAIN_FILES := $(shell find $(TRAIN_DIRS) data/knowledge -name '*.yml') domain.yml config.yml \
+	$(addprefix bot/nlp/,ensemble.py spelling.py blend_choice.py normalize.py)
 export TF_CPP_MIN_LOG_LEVEL := 2
 # Training is reproducible: with the seeds config.yml gives, TensorFlow's deterministic ops make
 # DIET and TED train to the same weights on the same data (Rasa supports this on the CPU).

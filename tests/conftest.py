@@ -54,6 +54,18 @@ def kb() -> knowledge.Knowledge:
     return knowledge.load()
 
 
+@pytest.fixture(scope="session")
+def danish_nlp(tmp_path_factory):  # noqa: ANN201  (a spaCy Language)
+    """The project's Danish spaCy pipeline (bot/nlp/pipeline.py), built for this test session."""
+    import spacy
+
+    from bot.nlp import pipeline
+
+    out = tmp_path_factory.mktemp("spacy-da")
+    pipeline.build(out)
+    return spacy.load(out)
+
+
 def make_tracker(text: str, intent: str | None = None, language: str = "da",
                  entities: list[dict[str, Any]] | None = None,
                  ranking: list[tuple[str, float]] | None = None) -> Tracker:

@@ -6,10 +6,8 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-import spacy
 
 from bot import answers, wording
-from bot.nlp import pipeline
 from bot.nlp.ensemble import features_with, knowledge_sentences, make_svm
 from tools.nlu_eval import examples
 
@@ -71,11 +69,9 @@ def test_held_out_sets_cover_the_new_intents_and_the_disclosure():
 
 
 @pytest.fixture(scope="module")
-def svm(tmp_path_factory):
+def svm(danish_nlp):
     """The blend's SVM (features and knowledge sentences as in bot/nlp/ensemble.py) on data/nlu."""
-    out = tmp_path_factory.mktemp("spacy-da")
-    pipeline.build(out)
-    nlp = spacy.load(out)
+    nlp = danish_nlp
     train = examples(ROOT / "data/nlu")
     known = {i for _, i in train}
     train += [(t, i) for t, i in knowledge_sentences(ROOT / "data/knowledge") if i in known]

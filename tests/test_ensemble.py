@@ -4,7 +4,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import spacy
 from rasa.engine.graph import ExecutionContext, GraphSchema
 from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.engine.storage.resource import Resource
@@ -13,7 +12,6 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.nlp import pipeline
 from bot.nlp.ensemble import CharNgramEnsembleClassifier, knowledge_sentences
 
 KNOWLEDGE = Path("data/knowledge")
@@ -31,10 +29,8 @@ KNOWLEDGE_ONLY_QUESTION = "hvor lang er sagsbehandlingstiden og hvad er timepris
 
 
 @pytest.fixture(scope="module")
-def spacy_model(tmp_path_factory) -> SpacyModel:
-    out = tmp_path_factory.mktemp("spacy-da")
-    pipeline.build(out)
-    return SpacyModel(model=spacy.load(out), model_name=str(out))
+def spacy_model(danish_nlp) -> SpacyModel:
+    return SpacyModel(model=danish_nlp, model_name=str(danish_nlp.path))
 
 
 def train(tmp_path: Path, spacy_model: SpacyModel, knowledge_dir: str) -> CharNgramEnsembleClassifier:
@@ -88,13 +84,25 @@ def test_only_intents_in_the_training_data_are_learnt_from_the_knowledge_base(tm
     assert set(component.model.classes_) == set(TRAINING)
 
 
-def test_a_changed_knowledge_file_changes_the_fingerprint(tmp_path):
+def test_a_changed_knowledge_file_or_training_code_changes_the_fingerprint(tmp_path, monkeypatch):
+    """Rasa's training cache sees only the NLU data and the configuration: without this it would
+    reuse a classifier trained on an older knowledge base or by older code."""
+    from bot.nlp import ensemble
+
     (tmp_path / "grants.yml").write_text("entries: []\n")
     config = {"knowledge_dir": str(tmp_path)}
     before = CharNgramEnsembleClassifier.fingerprint_addon(config)
     (tmp_path / "grants.yml").write_text("entries: []\n# changed\n")
     assert CharNgramEnsembleClassifier.fingerprint_addon(config) != before
-    assert CharNgramEnsembleClassifier.fingerprint_addon({"knowledge_dir": ""}) is None
+    without_knowledge = CharNgramEnsembleClassifier.fingerprint_addon({"knowledge_dir": ""})
+    assert without_knowledge not in (None, before)
+
+    code = tmp_path / "spelling.py"
+    code.write_text(ensemble.TRAINING_CODE[1].read_text())
+    monkeypatch.setattr(ensemble, "TRAINING_CODE", (*ensemble.TRAINING_CODE[:1], code, *ensemble.TRAINING_CODE[2:]))
+    assert CharNgramEnsembleClassifier.fingerprint_addon({"knowledge_dir": ""}) == without_knowledge
+    code.write_text(code.read_text().replace("MIN_LENGTH = 5", "MIN_LENGTH = 4"))
+    assert CharNgramEnsembleClassifier.fingerprint_addon({"knowledge_dir": ""}) != without_knowledge
 
 
 def test_features_outside_rasas_graph_equal_those_inside(tmp_path, spacy_model):

@@ -187,7 +187,9 @@ def svm_predict(train: list[tuple[str, str]], texts: list[str]) -> list[str]:
 
 
 #: Files besides the NLU data and config whose change changes the project pipeline's model.
-PROJECT_INPUTS = (Path("bot/nlp/ensemble.py"), Path("bot/nlp/pipeline.py"), Path("bot/nlp/lemmas.py"),
+PROJECT_INPUTS = (Path("bot/nlp/ensemble.py"), Path("bot/nlp/spelling.py"), Path("bot/nlp/blend_choice.py"),
+                  Path("bot/nlp/pipeline.py"),
+                  Path("bot/nlp/lemmas.py"),
                   Path("bot/nlp/normalize.py"),
                   KNOWLEDGE)
 

@@ -14,6 +14,11 @@ answer, in Danish and English, is an extra example of the entry's intent, so top
 users rarely write in the NLU examples ("sagsbehandlingstid", "jordregulativ") still point to
 the topic; and each citizen word ("kørekort", "daginstitution") is an example of out_of_scope.
 
+Misspelt words ("tilladdelse") that neither the training data nor the Danish lexicon knows
+also bring the n-grams of the known word one edit away (``bot.nlp.spelling``): on data/nlu's
+3-fold cross-validation with misspelt test messages this lifts the SVM's accuracy from 0.793 to
+0.809 and leaves messages as written where they were (0.821, 0.822; ``python -m tools.spelling_cv``).
+
 The blend's settings (the SVM's share ``weight``, its softmax ``temperature`` and ``C``) are
 chosen when the model is trained, by cross-validation on the training data itself
 (``bot.nlp.blend_choice``; ``cv_folds``), so they fit whatever data the pipeline is given — many
@@ -50,14 +55,21 @@ from sklearn.svm import LinearSVC
 
 from bot import knowledge
 from bot.nlp import blend_choice
-from bot.nlp.normalize import fold
+from bot.nlp.lemmas import LemmaTable
+from bot.nlp.normalize import fold, words
+from bot.nlp.spelling import Speller
 
 logger = logging.getLogger(__name__)
 MODEL_FILE = "char_ngram_model.joblib"
 SETTING_FILE = "blend_setting.json"
+SPELLER_FILE = "speller.json"
+LEMMATIZER = "koege_lemmatizer"
 DIET = "DIETClassifier"
 OUT_OF_SCOPE = "out_of_scope"
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+#: The code whose change changes what this component learns (the Makefile's TRAIN_FILES lists it too).
+TRAINING_CODE = tuple(Path(__file__).parent / name
+                      for name in ("ensemble.py", "spelling.py", "blend_choice.py", "normalize.py"))
 
 
 def _features(text: str, lemmas: list[str]) -> str:
@@ -70,11 +82,31 @@ def features_text(message: Message) -> str:
     return _features(message.get(TEXT) or "", [t.lemma or t.text for t in tokens])
 
 
+def _token_texts(message: Message) -> list[str]:
+    return [t.text for t in message.get("text_tokens") or []]
+
+
 def features_with(nlp: Any, text: str) -> str:
     """The same features for a text outside Rasa's graph (knowledge sentences, evaluation):
     lemmas from the spaCy pipeline on the lower-cased text, as ``SpacyNLP`` with
     ``case_sensitive: false`` and ``SpacyTokenizer`` produce them."""
     return _features(text, [t.lemma_ or t.text for t in nlp(text.lower()) if t.text.strip()])
+
+
+def lexicon(nlp: Any) -> LemmaTable | None:
+    """The Danish word forms the project's spaCy pipeline knows (None for another pipeline)."""
+    return nlp.get_pipe(LEMMATIZER).table if LEMMATIZER in getattr(nlp, "pipe_names", ()) else None
+
+
+def with_corrections(features: str, tokens: list[str], speller: Speller | None,
+                     known: LemmaTable | None) -> str:
+    """``features`` followed by the corrections of the misspelt ``tokens``: words neither the
+    Danish lexicon (``known``) nor the training data know, one edit from a word the latter does."""
+    if speller is None:
+        return features
+    unknown = [fold(t) for t in tokens if t.isalpha() and (known is None or known.get(t, None) is None)]
+    corrected = speller.correct(unknown)
+    return f"{features} | {' '.join(corrected)}" if corrected else features
 
 
 def make_svm(C: float = 1.0, min_ngram: int = 2, max_ngram: int = 5) -> Pipeline:
@@ -129,27 +161,32 @@ class CharNgramEnsembleClassifier(GraphComponent, IntentClassifier):
             "min_ngram": 2,
             "max_ngram": 5,
             "knowledge_dir": "data/knowledge",  # entry sentences and citizen words as examples; "" for none
+            "spelling": True,  # misspelt words also read as the known word one edit away
         }
 
     @classmethod
     def fingerprint_addon(cls, config: dict[str, Any]) -> str | None:
-        """Retrain when the knowledge base changes (Rasa's cache only sees the NLU data)."""
-        directory = Path(config.get("knowledge_dir") or "")
-        if not config.get("knowledge_dir") or not directory.is_dir():
-            return None
+        """Retrain when the knowledge base or the code that trains this component changes (Rasa's
+        cache sees only the NLU data and the configuration, and would reuse a component trained
+        by older code)."""
         digest = hashlib.sha256()
-        for path in sorted(directory.glob("*.yml")):
+        for path in TRAINING_CODE:
             digest.update(path.name.encode() + path.read_bytes())
+        directory = Path(config.get("knowledge_dir") or "")
+        if config.get("knowledge_dir") and directory.is_dir():
+            for path in sorted(directory.glob("*.yml")):
+                digest.update(path.name.encode() + path.read_bytes())
         return digest.hexdigest()
 
     def __init__(self, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
                  model: Pipeline | None = None, setting: blend_choice.Setting | None = None,
-                 execution_context: ExecutionContext | None = None) -> None:
+                 execution_context: ExecutionContext | None = None, speller: Speller | None = None) -> None:
         self.config = config
         self._model_storage = model_storage
         self._resource = resource
         self._execution_context = execution_context
         self.model = model
+        self.speller = speller
         self.setting = setting or self._fixed_setting()
         self.choice: blend_choice.Choice | None = None  # set by training with cross-validation
 
@@ -234,36 +271,48 @@ class CharNgramEnsembleClassifier(GraphComponent, IntentClassifier):
                 self.setting = self.choice.setting  # config.yml's fixed settings were not searched
                 logger.info("blend chosen by %d-fold cross-validation: %s (macro-F1 %.3f; SVM alone %.3f)",
                             self.choice.folds, self.setting, self.choice.macro_f1, self.choice.svm_alone_f1)
+        if self.config["spelling"]:
+            self.speller = Speller.of(w for text in [*texts, *(t for t, _ in extra)] for w in words(text))
+            known = lexicon(model.model)
+            texts = [with_corrections(text, _token_texts(m), self.speller, known)
+                     for text, m in zip(texts, examples, strict=True)]
         self.model = make_svm(self.setting.C, self.config["min_ngram"], self.config["max_ngram"])
         self.model.fit(texts + [t for t, _ in extra], intents + [i for _, i in extra])
         with self._model_storage.write_to(self._resource) as directory:
             joblib.dump(self.model, directory / MODEL_FILE)
+            if self.speller is not None:
+                (directory / SPELLER_FILE).write_text(json.dumps(self.speller.counts, ensure_ascii=False))
             (directory / SETTING_FILE).write_text(json.dumps(dataclasses.asdict(self.setting)))
         return self._resource
 
     @classmethod
     def load(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
              execution_context: ExecutionContext, **kwargs: Any) -> CharNgramEnsembleClassifier:
-        setting = None
+        setting, speller = None, None
         try:
             with model_storage.read_from(resource) as directory:
                 model = joblib.load(directory / MODEL_FILE)
                 if (directory / SETTING_FILE).exists():
                     setting = blend_choice.Setting(**json.loads((directory / SETTING_FILE).read_text()))
+                if (directory / SPELLER_FILE).exists():
+                    speller = Speller(json.loads((directory / SPELLER_FILE).read_text()))
         except ValueError:
             logger.warning("No trained char-n-gram model found; DIET's ranking is used alone.")
             model = None
-        return cls(config, model_storage, resource, model, setting, execution_context)
+        return cls(config, model_storage, resource, model, setting, execution_context, speller)
 
     def process(self, messages: list[Message], model: SpacyModel | None = None) -> list[Message]:
-        """Blend the SVM's and DIET's rankings (``model`` is passed by Rasa's graph, unused here)."""
+        """Blend the SVM's and DIET's rankings (``model``, passed by Rasa's graph, brings the lexicon
+        that tells a misspelt word from a Danish word the training data lack)."""
         if self.model is None:
             return messages
         labels = list(self.model.classes_)
+        known = lexicon(model.model) if model is not None and self.speller is not None else None
         for message in messages:
             if not message.get(TEXT):
                 continue
-            scores = self.model.decision_function([features_text(message)])
+            features = with_corrections(features_text(message), _token_texts(message), self.speller, known)
+            scores = self.model.decision_function([features])
             own = softmax_rows(scores, self.setting.temperature)[0]
             diet = {r["name"]: r["confidence"] for r in message.get(INTENT_RANKING_KEY) or []}
             mixed = blend(own, np.array([diet.get(label, 0.0) for label in labels]), self.setting.weight)
