@@ -14,14 +14,11 @@ from __future__ import annotations
 
 import random
 import sys
-from pathlib import Path
 
 import numpy as np
 
-from tools.nlu_eval import TRAIN_DATA, examples, svm_predict
+from tools.nlu_eval import KNOWLEDGE, SPACY_MODEL, TRAIN_DATA, examples, svm_predict
 
-KNOWLEDGE = Path("data/knowledge")
-SPACY_MODEL = Path("var/spacy-da")
 #: The share of words of five letters or more given one slip.
 SLIP_RATE = 0.3
 _KEYS = "qwertyuiopasdfghjklzxcvbnmæøå"
