@@ -186,12 +186,13 @@ def svm_predict(train: list[tuple[str, str]], texts: list[str]) -> list[str]:
     return list(model.predict(texts))
 
 
-#: Files besides the NLU data and config whose change changes the project pipeline's model.
-PROJECT_INPUTS = (Path("bot/nlp/ensemble.py"), Path("bot/nlp/spelling.py"), Path("bot/nlp/blend_choice.py"),
-                  Path("bot/nlp/pipeline.py"),
-                  Path("bot/nlp/lemmas.py"),
-                  Path("bot/nlp/normalize.py"),
-                  KNOWLEDGE)
+def project_inputs() -> tuple[Path, ...]:
+    """Files besides the NLU data and config whose change changes the project pipeline's model:
+    the blend's training code, the spaCy pipeline's and the knowledge base."""
+    from bot.nlp.ensemble import TRAINING_CODE
+
+    code = tuple(Path("bot/nlp") / path.name for path in TRAINING_CODE)
+    return (*code, Path("bot/nlp/pipeline.py"), Path("bot/nlp/lemmas.py"), KNOWLEDGE)
 
 
 def _digest(paths: list[Path], extra: str) -> str:
@@ -249,7 +250,7 @@ def compare(config: Path = CONFIG) -> int:
         default_config = Path(tmp) / "default_config.yml"
         default_config.write_text("recipe: default.v1\nlanguage: da\nassistant_id: default\n")
         for name, pipeline_config, inputs in (
-            (project, config, PROJECT_INPUTS),
+            (project, config, project_inputs()),
             ("(b) Rasa default, language: da", default_config, ()),
         ):
             predictions[name] = cached_predictions(name, pipeline_config, inputs, texts, Path(tmp))

@@ -67,7 +67,8 @@ LEMMATIZER = "koege_lemmatizer"
 DIET = "DIETClassifier"
 OUT_OF_SCOPE = "out_of_scope"
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
-#: The code whose change changes what this component learns (the Makefile's TRAIN_FILES lists it too).
+#: The code whose change changes what this component learns (the Makefile's TRAIN_FILES lists the
+#: same files; `make nlu-eval`'s cache key reads this).
 TRAINING_CODE = tuple(Path(__file__).parent / name
                       for name in ("ensemble.py", "spelling.py", "blend_choice.py", "normalize.py"))
 
