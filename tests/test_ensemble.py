@@ -1,6 +1,7 @@
 """The intent classifier that blends DIET with a char-n-gram SVM that also reads the knowledge base."""
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -133,3 +134,29 @@ def test_the_blend_is_a_probability_distribution_weighted_towards_the_svm():
     mixed = blend(svm, diet, weight=0.8)
     assert np.allclose(mixed.sum(axis=1), 1.0)
     assert mixed[0].argmax() == 0  # a confident SVM wins over a confident DIET at weight 0.8
+
+
+def test_a_misspelt_word_counts_as_the_word_meant_in_the_loaded_model(tmp_path, spacy_model):
+    """The speller is saved with the model, and the loaded classifier reads "skilr" as the
+    training word "skilt": more confidence in the signs topic than without the speller."""
+    from rasa.nlu.tokenizers.tokenizer import Token
+
+    trained = train(tmp_path, spacy_model, "")
+    loaded = CharNgramEnsembleClassifier.load(trained.config, trained._model_storage, trained._resource,
+                                              ExecutionContext(GraphSchema({}), "test"))
+    speller = loaded.speller
+    assert speller is not None and speller.suggest("skilr") == "skilt"
+    loaded.setting = dataclasses.replace(loaded.setting, temperature=1.0)  # confidences not saturated
+
+    def signs_confidence(text: str) -> float:
+        tokens = [Token(word, text.index(word), lemma=word) for word in text.split()]
+        message = Message(data={TEXT: text, "text_tokens": tokens, INTENT_RANKING_KEY: [
+            {"name": name, "confidence": 1 / len(TRAINING)} for name in TRAINING]})
+        [parsed] = loaded.process([message], spacy_model)
+        return {r["name"]: r["confidence"] for r in parsed.get(INTENT_RANKING_KEY)}["ask_signs"]
+
+    for typed in ("skilr", "reklamesklit"):
+        loaded.speller = speller
+        with_speller = signs_confidence(typed)
+        loaded.speller = None
+        assert with_speller > signs_confidence(typed) + 0.03
