@@ -50,7 +50,14 @@ def main() -> int:
     from sklearn.metrics import accuracy_score, f1_score
     from sklearn.model_selection import StratifiedKFold
 
-    from bot.nlp.ensemble import features_with, knowledge_sentences, lexicon, make_svm, with_corrections
+    from bot.nlp.ensemble import (
+        features_and_tokens_with,
+        features_with,
+        knowledge_sentences,
+        lexicon,
+        make_svm,
+        with_corrections,
+    )
     from bot.nlp.normalize import words
     from bot.nlp.spelling import Speller
 
@@ -58,11 +65,8 @@ def main() -> int:
     known = lexicon(nlp)
     data = examples(TRAIN_DATA)
     texts, gold = [t for t, _ in data], np.array([i for _, i in data])
-    extra = [(features_with(nlp, s), i) for s, i in knowledge_sentences(KNOWLEDGE) if i in set(gold)]
-
-    def featurise(text: str, speller: Speller | None) -> str:
-        tokens = [t.text for t in nlp(text.lower()) if t.text.strip()]
-        return with_corrections(features_with(nlp, text), tokens, speller, known)
+    intents = set(gold)
+    extra = [(features_with(nlp, s), i) for s, i in knowledge_sentences(KNOWLEDGE) if i in intents]
 
     scores: dict[str, list[tuple[float, float]]] = {}
     folds = StratifiedKFold(3, shuffle=True, random_state=0).split(texts, gold)
@@ -74,9 +78,10 @@ def main() -> int:
         model = make_svm(2.0).fit(train_texts, train_gold)  # the training words are the speller's own
         for kind, test_texts in (("as written", [texts[i] for i in test]),
                                  ("misspelt", [misspell(texts[i], rng) for i in test])):
+            test_parsed = [features_and_tokens_with(nlp, t) for t in test_texts]
             for name, spell in (("SVM of the blend, without spelling", None),
                                 ("SVM of the blend, with spelling", speller)):
-                predicted = model.predict([featurise(t, spell) for t in test_texts])
+                predicted = model.predict([with_corrections(f, tokens, spell, known) for f, tokens in test_parsed])
                 scores.setdefault(f"{kind:10s} {name}", []).append(
                     (accuracy_score(gold[test], predicted), f1_score(gold[test], predicted, average="macro")))
             plain = svm_predict([data[i] for i in train], test_texts)

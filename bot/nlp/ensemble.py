@@ -15,9 +15,8 @@ users rarely write in the NLU examples ("sagsbehandlingstid", "jordregulativ") s
 the topic; and each citizen word ("kørekort", "daginstitution") is an example of out_of_scope.
 
 Misspelt words ("tilladdelse") that neither the training data nor the Danish lexicon knows
-also bring the n-grams of the known word one edit away (``bot.nlp.spelling``): on data/nlu's
-3-fold cross-validation with misspelt test messages this lifts the SVM's accuracy from 0.793 to
-0.809 and leaves messages as written where they were (0.821, 0.822; ``python -m tools.spelling_cv``).
+also bring the n-grams of the known word one edit away (``bot.nlp.spelling``; what it gives on
+misspelt messages, measured by ``python -m tools.spelling_cv``: README, *Architecture*).
 
 The blend's settings (the SVM's share ``weight``, its softmax ``temperature`` and ``C``) are
 chosen when the model is trained, by cross-validation on the training data itself
@@ -91,7 +90,13 @@ def features_with(nlp: Any, text: str) -> str:
     """The same features for a text outside Rasa's graph (knowledge sentences, evaluation):
     lemmas from the spaCy pipeline on the lower-cased text, as ``SpacyNLP`` with
     ``case_sensitive: false`` and ``SpacyTokenizer`` produce them."""
-    return _features(text, [t.lemma_ or t.text for t in nlp(text.lower()) if t.text.strip()])
+    return features_and_tokens_with(nlp, text)[0]
+
+
+def features_and_tokens_with(nlp: Any, text: str) -> tuple[str, list[str]]:
+    """``features_with`` and the token texts (for ``with_corrections``) from one spaCy pass."""
+    tokens = [t for t in nlp(text.lower()) if t.text.strip()]
+    return _features(text, [t.lemma_ or t.text for t in tokens]), [t.text for t in tokens]
 
 
 def lexicon(nlp: Any) -> LemmaTable | None:
