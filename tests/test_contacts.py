@@ -38,3 +38,24 @@ def test_no_topic_finds_nothing(kb, text):
 
 def test_general_contact_is_the_town_hall(kb):
     assert "Torvet 1, 4600 Køge" in contacts.general(kb).card("da")
+
+
+def test_the_typo_check_gives_the_same_answers_as_difflibs_ratio_alone(kb):
+    """The typo check skips ``ratio`` only where its upper bounds already fall short: every
+    keyword against every word of the training data gives the answer of ``ratio`` itself."""
+    from difflib import SequenceMatcher
+
+    from bot.nlp import keywords
+    from bot.nlp.normalize import fold, words
+    from tools.nlu_eval import TRAIN_DATA, examples
+
+    tokens = sorted({w for text, _ in examples(TRAIN_DATA) for w in words(text) if len(w) >= keywords.TYPO_MIN})[::2]
+    keys = sorted({fold(k) for c in kb.contacts.values() for k in c.keywords
+                   if " " not in k and len(fold(k)) >= keywords.TYPO_MIN})
+    similar = 0
+    for key in keys:
+        for token in tokens:
+            expected = SequenceMatcher(None, token, key).ratio() >= keywords.TYPO_RATIO
+            assert keywords._typo_of(key, [token]) == expected, (key, token)
+            similar += expected
+    assert similar > 20, similar  # the comparison covers typos, not only misses

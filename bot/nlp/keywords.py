@@ -30,8 +30,21 @@ def _hit(keyword: str, tokens: list[str], joined: str) -> bool:
             return True
         if len(key) >= 4 and token.startswith(key) and len(token) - len(key) <= MAX_ENDING:
             return True
-        if (len(key) >= TYPO_MIN and len(token) >= TYPO_MIN
-                and SequenceMatcher(None, token, key).ratio() >= TYPO_RATIO):
+    return len(key) >= TYPO_MIN and _typo_of(key, tokens)
+
+
+def _typo_of(key: str, tokens: list[str]) -> bool:
+    """Whether a token of at least TYPO_MIN letters is ``key`` with a small typo. The key's
+    matcher is built once for all tokens, and ``ratio`` is computed only where its cheap upper
+    bounds (lengths, then letters) reach TYPO_RATIO: the same answers as ``ratio`` alone."""
+    matcher = SequenceMatcher(None)
+    matcher.set_seq2(key)
+    for token in tokens:
+        if len(token) < TYPO_MIN:
+            continue
+        matcher.set_seq1(token)
+        if (matcher.real_quick_ratio() >= TYPO_RATIO and matcher.quick_ratio() >= TYPO_RATIO
+                and matcher.ratio() >= TYPO_RATIO):
             return True
     return False
 
