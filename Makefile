@@ -47,8 +47,8 @@ corrections-check: $(STAMP) $(MODEL)  ## every speed correction of Rasa has a te
 bench: $(STAMP) $(MODEL)  ## the assistant against Rasa's default configuration (plain Rasa in var/bench/), same run, same load
 	$(PY) -m tools.bench $(BENCH_ARGS)
 
-profile: $(STAMP) $(MODEL)  ## where the Rasa server's time goes under 10 concurrent conversations (py-spy)
-	$(PY) -m tools.profile
+profile: $(STAMP) $(MODEL)  ## where the Rasa server's time goes under 10 concurrent conversations (py-spy; PROFILE_ARGS="--process action": the action server's)
+	$(PY) -m tools.profile $(PROFILE_ARGS)
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

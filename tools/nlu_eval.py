@@ -236,6 +236,34 @@ def _ahead(project: Scores, baselines: list[Scores]) -> bool:
     return all(project.macro_f1 > b.macro_f1 and project.accuracy > b.accuracy for b in baselines)
 
 
+@dataclass
+class Paired:
+    """Where two classifiers differ on the same messages: how many only the project gets right,
+    how many only the baseline, and the exact McNemar test's p-value (two-sided binomial test on
+    the messages they disagree on) — whether a lead or a tie is more than chance."""
+
+    only_project: int
+    only_baseline: int
+
+    @property
+    def p_value(self) -> float:
+        from scipy.stats import binomtest
+
+        n = self.only_project + self.only_baseline
+        return 1.0 if n == 0 else float(binomtest(self.only_project, n, 0.5).pvalue)
+
+    def row(self, baseline: str) -> str:
+        return (f"  against {baseline:36s} right only by the project {self.only_project:3d}, "
+                f"only by the baseline {self.only_baseline:3d}  (McNemar exact p = {self.p_value:.2f})")
+
+
+def paired(gold: list[str], project: list[str], baseline: list[str]) -> Paired:
+    """The messages one of the two gets right and the other does not."""
+    rows = list(zip(gold, project, baseline, strict=True))
+    return Paired(only_project=sum(g == a != b for g, a, b in rows),
+                  only_baseline=sum(g == b != a for g, a, b in rows))
+
+
 def compare(config: Path = CONFIG) -> int:
     """Train (a), (b) and (c) once; score them on every held-out set."""
     train, sets = examples(TRAIN_DATA), heldout_sets()
@@ -260,13 +288,15 @@ def compare(config: Path = CONFIG) -> int:
     for name, pairs in sets.items():
         gold, set_texts = [i for _, i in pairs], [t for t, _ in pairs]
         end = start + len(pairs)
-        results = []
+        results, predicted = [], []
         for pipeline, found in predictions.items():
             if isinstance(found, Predictions):
                 part = found.part(start, end)
+                predicted.append(part.predicted)
                 results.append(score(pipeline, gold, part.predicted, sum(part.fallbacks),
                                      part.answers(set_texts, routed=pipeline == project)))
             else:
+                predicted.append(found[start:end])
                 results.append(score(pipeline, gold, found[start:end],
                                      answers=_intent_answers(found[start:end])))
         start = end
@@ -274,6 +304,8 @@ def compare(config: Path = CONFIG) -> int:
         print(HEADER)
         for result in results:
             print(result.row())
+        for result, baseline in zip(results[1:], predicted[1:], strict=True):
+            print(paired(gold, predicted[0], baseline).row(result.name))
         ahead = _ahead(results[0], results[1:])
         low = (results[0].wrong_topic or 0.0) <= MAX_WRONG_TOPIC
         ahead_everywhere &= ahead and low

@@ -1,10 +1,12 @@
-"""``make profile``: where the Rasa server's time goes under load.
+"""``make profile``: where the Rasa server's (or the action server's) time goes under load.
 
 Starts the whole assistant (``BotStack``), plays ``--users`` concurrent conversations of nine
 messages each (greeting, topic questions, a contact look-up, the start of a booking) on the
-REST channel, and samples the Rasa server with py-spy for ``--seconds``. Prints the share of
-samples in which each of the main parts of a message was on the stack (inclusive time) and
-writes the raw stacks to ``var/profile/`` (load them into speedscope or flamegraph.pl).
+REST channel, and samples the Rasa server (``--process action``: the action server) with
+py-spy for ``--seconds``. Prints the CPU time each of the two servers used per message (from
+/proc, over the same seconds), the share of samples in which each of the main parts of a
+message was on the stack (inclusive time) and the functions with the most samples of their own,
+and writes the raw stacks to ``var/profile/`` (load them into speedscope or flamegraph.pl).
 
 The parts are matched by function and module, so the report reads the same from one Rasa
 version to the next: NLU, policies (TED, rules, memoization), the action server call and its
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import os
 import re
 import subprocess
 import tempfile
@@ -44,6 +47,18 @@ PARTS = {
     "channel (bot/channels)": r"\(/?.*bot/channels/",
     "log record masking (bot/logs)": r"^masked \(.*bot/logs\.py\)",
 }
+#: The action server's parts (``--process action``).
+ACTION_PARTS = {
+    "whole call (webhook)": r"^webhook \(rasa_sdk/endpoint\.py\)",
+    "tracker and domain from JSON (rasa_sdk)": r"^from_dict \(rasa_sdk/",
+    "actions (actions/, the server's own module aside)": r"\(/?.*actions/(?!server\.py)\w+\.py\)",
+    "routing (actions/routing.py)": r"\(/?.*actions/routing\.py\)",
+    "document search (bot/documents)": r"\(/?.*bot/documents/",
+    "form validation (rasa_sdk forms)": r"\(rasa_sdk/forms\.py\)",
+    "the project's stores (bot/store)": r"\(/?.*bot/store/",
+    "JSON encoding of the answer": r"^(dumps|json_dumps|encode) \(",
+    "Sanic request handling": r"\(sanic/",
+}
 
 
 def _frame(text: str) -> str:
@@ -51,42 +66,76 @@ def _frame(text: str) -> str:
     return re.sub(r":\d+\)", ")", text)
 
 
-def shares(raw: Path) -> tuple[int, dict[str, float]]:
-    """(samples, label -> share of samples with that part on the stack)."""
+#: Innermost frames of a thread that waits (py-spy does not always tell these from work).
+WAITING = re.compile(r"^(_worker \(concurrent/futures/thread\.py\)|serve \(sanic/server/runners\.py\)|"
+                     r"select \(selectors\.py\)|wait \(threading\.py\))")
+
+
+def shares(raw: Path, parts: dict[str, str] = PARTS, busy_only: bool = False) -> tuple[int, dict[str, float]]:
+    """(samples, label -> share of samples with that part on the stack); ``busy_only``: of the
+    samples in which the thread was not waiting."""
     total, counts = 0, collections.Counter()
     for line in raw.read_text().splitlines():
         stack, _, n = line.rpartition(" ")
         if not stack:
             continue
-        total += int(n)
         frames = [_frame(f) for f in stack.split(";")]
-        for label, pattern in PARTS.items():
+        if busy_only and WAITING.match(frames[-1]):
+            continue
+        total += int(n)
+        for label, pattern in parts.items():
             if any(re.search(pattern, f) for f in frames):
                 counts[label] += int(n)
-    return total, {label: counts[label] / total if total else 0.0 for label in PARTS}
+    return total, {label: counts[label] / total if total else 0.0 for label in parts}
 
 
-def _rasa_pid(stack: BotStack) -> int:
-    port = stack.env["RASA_PORT"]
+def own_time(raw: Path, top: int = 15) -> list[tuple[str, float]]:
+    """The functions with the most samples of their own (the innermost frame, waits aside), with
+    their share of the samples in which the thread was not waiting."""
+    total, counts = 0, collections.Counter()
+    for line in raw.read_text().splitlines():
+        stack, _, n = line.rpartition(" ")
+        innermost = _frame(stack.split(";")[-1]) if stack else ""
+        if innermost and not WAITING.match(innermost):
+            total += int(n)
+            counts[innermost] += int(n)
+    return [(frame, n / total) for frame, n in counts.most_common(top)] if total else []
+
+
+#: The module each server is started as, and the variable that tells this start's from another's.
+SERVERS = {"rasa": (b"bot.rasa_server", "RASA_PORT"), "action": (b"actions.server", "ACTION_PORT")}
+
+
+def server_pid(stack: BotStack, which: str) -> int:
+    """The pid of this stack's Rasa server (``which="rasa"``) or action server (``"action"``)."""
+    module, variable = SERVERS[which]
+    port = stack.env[variable]
     for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
         try:
             argv = cmdline.read_bytes().split(b"\0")
             environ = (cmdline.parent / "environ").read_bytes()
         except OSError:
             continue
-        if b"bot.rasa_server" in argv and f"RASA_PORT={port}".encode() in environ:
+        if module in argv and f"{variable}={port}".encode() in environ:
             return int(cmdline.parent.name)
-    raise RuntimeError("the Rasa server process was not found")
+    raise RuntimeError(f"the {which} server process was not found")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process so far (/proc/PID/stat), in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--users", type=int, default=10)
+    parser.add_argument("--process", choices=sorted(SERVERS), default="rasa", help="the server py-spy samples")
     args = parser.parse_args(argv)
     out = ROOT / "var" / "profile"
     out.mkdir(parents=True, exist_ok=True)
-    stop = threading.Event()
+    stop, answered = threading.Event(), []  # one entry per answer (list.append is atomic)
     with tempfile.TemporaryDirectory() as tmp, BotStack(Path(tmp)) as stack:
         def user() -> None:
             while not stop.is_set():
@@ -95,6 +144,7 @@ def main(argv: list[str] | None = None) -> int:
                     if stop.is_set():
                         return
                     rest.post(stack.rasa, sender, text)
+                    answered.append(None)
 
         for text in CONVERSATION:  # warm up
             stack.say(text, "profile-warm-up")
@@ -102,17 +152,28 @@ def main(argv: list[str] | None = None) -> int:
         for thread in threads:
             thread.start()
         time.sleep(3)
-        raw = out / f"rasa-{time.strftime('%Y%m%d-%H%M%S')}.txt"
+        pids = {which: server_pid(stack, which) for which in SERVERS}
+        raw = out / f"{args.process}-{time.strftime('%Y%m%d-%H%M%S')}.txt"
+        before, sent = {which: cpu_seconds(pid) for which, pid in pids.items()}, len(answered)
         subprocess.run([str(ROOT / ".venv" / "bin" / "py-spy"), "record", "-d", str(args.seconds), "-r", "50",
-                        "-p", str(_rasa_pid(stack)), "-f", "raw", "-o", str(raw), "--nonblocking"],
+                        "-p", str(pids[args.process]), "-f", "raw", "-o", str(raw), "--nonblocking"],
                        check=True, capture_output=True)
+        messages = len(answered) - sent
+        used = {which: cpu_seconds(pid) - before[which] for which, pid in pids.items()}
         stop.set()
         for thread in threads:
             thread.join()
-    total, found = shares(raw)
-    print(f"py-spy, {args.seconds} s, {args.users} concurrent conversations: {total} samples of the Rasa server")
+    print(f"{args.seconds} s, {args.users} concurrent conversations: {messages} messages answered")
+    for which, seconds in used.items():
+        print(f"  {which} server: {seconds * 1000 / max(messages, 1):.2f} ms of CPU per message")
+    action = args.process == "action"  # mostly idle: its shares are of the samples it was working
+    total, found = shares(raw, ACTION_PARTS if action else PARTS, busy_only=action)
+    print(f"py-spy: {total} {'working ' if action else ''}samples of the {args.process} server (inclusive)")
     for label, share in found.items():
         print(f"  {share * 100:5.1f} %  {label}")
+    print("own time (innermost frame, of the samples it was working)")
+    for frame, share in own_time(raw):
+        print(f"  {share * 100:5.1f} %  {frame}")
     print(f"raw stacks: {raw}")
     return 0
 

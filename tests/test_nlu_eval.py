@@ -1,0 +1,26 @@
+"""``make nlu-eval``'s paired comparison: where the project and a baseline differ on the same messages."""
+from __future__ import annotations
+
+from tools.nlu_eval import paired
+
+
+def test_paired_counts_the_messages_only_one_of_the_two_gets_right():
+    gold = ["a", "b", "c", "d", "e"]
+    project = ["a", "b", "x", "x", "e"]   # c, d wrong
+    baseline = ["a", "x", "c", "x", "x"]  # b, d, e wrong
+    found = paired(gold, project, baseline)
+    assert (found.only_project, found.only_baseline) == (2, 1)  # b and e; c (d both wrong, a both right)
+
+
+def test_a_tie_made_of_different_errors_is_no_evidence_and_a_clear_lead_is():
+    tie = paired(["a"] * 6, ["a", "a", "a", "x", "x", "x"], ["x", "x", "x", "a", "a", "a"])
+    assert (tie.only_project, tie.only_baseline) == (3, 3)
+    assert tie.p_value == 1.0
+    lead = paired(["a"] * 12, ["a"] * 12, ["x"] * 12)
+    assert lead.p_value < 0.001
+    assert "McNemar exact p = 0.00" in lead.row("(c) SVM")
+
+
+def test_identical_predictions_give_no_difference():
+    same = paired(["a", "b"], ["a", "x"], ["a", "x"])
+    assert (same.only_project, same.only_baseline, same.p_value) == (0, 0, 1.0)
