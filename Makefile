@@ -74,7 +74,7 @@ $(STAMP): requirements.lock pyproject.toml
 	$(PY) -m pip check
 	@touch $@
 
-$(SPACY_MODEL): $(STAMP) bot/nlp/pipeline.py bot/nlp/lemmas.py bot/nlp/normalize.py
+$(SPACY_MODEL): $(STAMP) bot/nlp/pipeline.py bot/nlp/places.py bot/nlp/lemmas.py bot/nlp/normalize.py
 	$(PY) -m bot.nlp.pipeline var/spacy-da
 
 $(MODEL): $(STAMP) $(SPACY_MODEL) $(TRAIN_FILES)

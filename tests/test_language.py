@@ -24,6 +24,11 @@ from bot.nlp.language import detect
         ("ok thanks, bye!", "en"),
         ("tak, bye", "da"),
         ("hej hej", "da"),
+        # names are written with æ/ø/å in English too
+        ("Is Erhvervshus Sjælland part of Køge Municipality?", "en"),
+        ("Are there plots at Bækgårdsvej in Borup?", "en"),
+        ("Hvad sker der i Køge Nord?", "da"),
+        ("grøn omstilling i Køge", "da"),
     ],
 )
 def test_detects_language(text, expected):

@@ -52,6 +52,15 @@ def test_a_factual_answer_is_one_rest_message_with_its_parts(bot, kb):
     assert "Torvet 1" not in message["text"]
 
 
+def test_whether_erhvervshus_sjaelland_is_part_of_the_municipality_is_answered(bot, kb):
+    """#24's example: the question got a description of the Erhvervshus that did not answer it."""
+    text, _ = bot.say("er erhvervshus sjælland en del af kommunen?")
+    assert "ikke en del af Køge Kommune" in text and "tværkommunale" in text
+    assert kb.entries["ask_erhvervshus"].source in text
+    english, _ = bot.say("Is Erhvervshus Sjælland part of Køge Municipality?")
+    assert "not part of Køge Municipality" in english
+
+
 def test_english_question_gets_an_english_answer(bot):
     text, buttons = bot.say("What grants are there for green transition?")
     # A direct answer, or (the question fits the grants overview and SMV:Grøn about equally)

@@ -5,7 +5,10 @@ them, and the conversation keeps the language it had.
 """
 from __future__ import annotations
 
+import re
+
 from bot.nlp.normalize import words
+from bot.nlp.places import NAME_WORDS
 
 ENGLISH = frozenset(
     """the a an is are am was be do does did i you we our my your it this that what which who
@@ -37,7 +40,9 @@ def detect(text: str) -> str | None:
     if not tokens:
         return None
     english = sum(t in ENGLISH for t in tokens)
-    danish = sum(t in DANISH for t in tokens) + sum(ch in text.lower() for ch in "æøå")
+    # æ/ø/å are a sign of Danish, except in names an English message writes the same way ("Køge")
+    unnamed = " ".join(w for w in re.findall(r"\w+", text.lower()) if w not in NAME_WORDS)
+    danish = sum(t in DANISH for t in tokens) + sum(ch in unnamed for ch in "æøå")
     if danish == 0 and any(t in CLOSINGS for t in tokens) and all(t in ENGLISH or t in CLOSINGS or t in ("ok", "okay") for t in tokens):
         return "en"
     if english >= 2 and english > danish:

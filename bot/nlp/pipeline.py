@@ -21,16 +21,9 @@ import spacy
 from spacy.language import Language
 
 from bot.nlp import lemmas  # noqa: F401  (registers the koege_lemmatizer factory)
+from bot.nlp.places import PLACE_NAMES
 
 DEFAULT_OUTPUT = Path("var/spacy-da")
-
-# Towns, villages and business areas in Køge Kommune.
-PLACE_NAMES = [
-    "Køge", "Køge Nord", "Køge Kyst", "Borup", "Bjæverskov", "Herfølge", "Ejby", "Lellinge",
-    "Ølby", "Ølsemagle", "Gørslev", "Vallø", "Hårlev", "Skensved", "Sonnerup", "Regstrup",
-    "Egøje", "Asserbo", "Søndre Havn", "Campus Køge", "Skandinavisk Transport Center",
-    "Bækgårdsvej", "Køge Torv",
-]
 
 
 def entity_patterns() -> list[dict]:
