@@ -8,7 +8,8 @@ The held-out sets are written in three styles: ``tests/nlu/heldout.yml`` (questi
 write them, one topic each), ``tests/nlu/heldout_style.yml`` (very short, misspelt, run-on
 and English messages) and ``tests/nlu/heldout_fresh.yml`` (written after the settings were
 chosen, by a writer who saw neither the training data nor the other sets: a new firm's
-messages after the welcome letter). It exits non-zero unless (a) is ahead of both baselines on
+messages after the welcome letter) and ``tests/nlu/heldout_style2.yml`` (the style set's kind of
+message, written blind in the same way). It exits non-zero unless (a) is ahead of both baselines on
 each set.
 ``check``: scores an already trained model (``make train``) against thresholds, for ``make test``.
 ``robust`` (``make nlu-cv``): the project's pipeline against the SVM alone where nothing was
@@ -48,6 +49,7 @@ HELDOUT_SETS = {
     "heldout": Path("tests/nlu/heldout.yml"),
     "style": Path("tests/nlu/heldout_style.yml"),
     "fresh": Path("tests/nlu/heldout_fresh.yml"),
+    "style2": Path("tests/nlu/heldout_style2.yml"),
 }
 CONFIG = Path("config.yml")
 KNOWLEDGE = Path("data/knowledge")
@@ -192,7 +194,7 @@ def project_inputs() -> tuple[Path, ...]:
     from bot.nlp.ensemble import TRAINING_CODE
 
     code = tuple(Path("bot/nlp") / path.name for path in TRAINING_CODE)
-    return (*code, Path("bot/nlp/pipeline.py"), Path("bot/nlp/lemmas.py"), KNOWLEDGE)
+    return (*code, Path("bot/nlp/pipeline.py"), Path("bot/nlp/places.py"), Path("bot/nlp/lemmas.py"), KNOWLEDGE)
 
 
 def _digest(paths: list[Path], extra: str) -> str:
