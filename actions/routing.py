@@ -2,6 +2,10 @@
 actions (``actions/knowledge_answers.py``, ``actions/dialogue.py``) and measured by
 ``python -m tools.wrong_topic`` (the wrong-topic rate), so the figure is of what users get.
 
+- The business policy's overview (``POLICY_OVERVIEW``) for a message that asks what the policy
+  says about something ("hvad siger erhvervspolitikken om solceller?"): whatever the confidence,
+  the documents' answer about it when they find one (the topic's written answer, or a quote of
+  the policy's focus area); the overview answers "what is the business policy?" and its status.
 - An intent with a written answer (``data/knowledge``) and confidence of at least
   ``CONFIDENT``: that answer — unless the message asks for an amount ("hvor mange …", "hvad
   koster …") and the answer has no figure: then a passage with one, or "I don't know that
@@ -32,6 +36,10 @@ CONFIDENT = 0.8
 NOT_TOPICS = frozenset({"nlu_fallback", "out_of_scope", "greet", "goodbye", "thank", "affirm", "deny",
                         "bot_challenge", "request_human"})  # the person button is added after the topics
 MIN_CONFIDENCE = 0.05
+#: The intent whose written answer is an overview of the business policy (its ten focus areas).
+POLICY_OVERVIEW = "ask_business_policy"
+#: The kinds of document the overview stands for (``data/documents/*.yml``, the console's form).
+POLICY_KINDS = frozenset({"policy", "policy_draft"})
 FALLBACK = "nlu_fallback"
 MAX_CHOICES = 3
 
@@ -41,7 +49,8 @@ NO_FIGURE = "no_figure"
 
 @dataclass(frozen=True)
 class Route:
-    """``kind``: give the written answer of ``intent`` (TOPIC), quote ``answer`` (DOCUMENT), offer
+    """``kind``: give the written answer of ``intent`` (TOPIC), quote ``answer`` (DOCUMENT; with
+    ``intent`` the overview the quote's document belongs to), offer
     ``choices`` (CLARIFY), say "I don't know" (UNKNOWN) or "not understood" (NOT_UNDERSTOOD), or
     say that the figure asked for is not known and offer the topic ``choices[0]`` (NO_FIGURE)."""
 
@@ -56,7 +65,9 @@ class Route:
         """The topics a factual answer is about (empty: no factual answer)."""
         if self.kind == TOPIC and self.intent:
             return (self.intent,)
-        return self.answer.topics if self.kind == DOCUMENT and self.answer else ()
+        if self.kind == DOCUMENT and self.answer:  # a quote of the policy is also about the policy
+            return (*self.answer.topics, *((self.intent,) if self.intent else ()))
+        return ()
 
 
 def choices(ranking: list[dict[str, Any]], knowledge: Knowledge) -> tuple[str, ...]:
@@ -75,11 +86,31 @@ def _from_documents(found: documents.DocumentAnswer) -> Route:
     return Route(DOCUMENT, answer=found, from_documents=True)
 
 
+def policy_content(text: str, lang: str) -> Route | None:
+    """For a message the NLU takes for the business policy's overview: the answer about what it
+    asks of the policy's content, when the documents find one that says more than the overview
+    (a written answer of another topic, or a quote of the policy; two content words or more:
+    "erhvervspolitikken" alone asks for the overview). None: give the overview, whose written
+    answer also covers the policy's status ("hvornår blev den vedtaget?")."""
+    found = documents.best_answer(text, lang)
+    if not isinstance(found, documents.DocumentAnswer) or found.words < 2 or POLICY_OVERVIEW in found.topics:
+        return None
+    if found.kind == "knowledge":
+        return _from_documents(found)
+    if found.document_kind in POLICY_KINDS:  # a quote of the policy is about the policy too
+        return Route(DOCUMENT, intent=POLICY_OVERVIEW, answer=found, from_documents=True)
+    return None
+
+
 def route(text: str, lang: str, parse: dict[str, Any], knowledge: Knowledge, confident: float = CONFIDENT) -> Route:
     """The decision for a message ``text`` and the NLU's ``parse`` (intent, intent_ranking);
     ``confident``: the threshold (``CONFIDENT``; the evaluation tries others)."""
     intent = (parse.get("intent") or {}).get("name")
     confidence = float((parse.get("intent") or {}).get("confidence") or 0.0)
+    if intent == POLICY_OVERVIEW and text.strip():
+        content = policy_content(text, lang)
+        if content is not None:
+            return content
     has_answer = intent in knowledge.entries
     no_figure = has_answer and documents.asks_amount(text) and not documents.has_figure(
         knowledge.entries[intent].text.get(lang) or knowledge.entries[intent].text["da"])

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pytest
+from rasa_sdk import Tracker
 
 from actions.contact_lookup import ActionContactLookup
 from actions.dialogue import ActionClarify, ActionPrivacy
@@ -139,6 +140,30 @@ def test_a_confident_intent_or_one_the_passage_agrees_with_keeps_its_written_ans
     agreeing = make_tracker(FREIGHT, "ask_mobility", ranking=[("ask_mobility", 0.6), ("ask_welcome_letter", 0.3)])
     call(ActionAnswerKnowledge().run(dispatcher, agreeing, {}))
     assert kb.entries["ask_mobility"].source in _texts(dispatcher) and "»" not in _texts(dispatcher)
+
+
+def _policy(text: str) -> Tracker:
+    return make_tracker(text, "ask_business_policy", ranking=[("ask_business_policy", 0.97)])
+
+
+def test_what_the_policy_says_about_something_gets_that_content_not_the_overview(dispatcher, kb):
+    """The NLU is sure it is the business policy; the question asks what it says about solar
+    panels: the policy's focus area 3 is quoted, not the overview of its ten focus areas."""
+    call(ActionAnswerKnowledge().run(dispatcher, _policy("står der noget om solceller i erhvervspolitikken?"), {}))
+    [message] = dispatcher.messages
+    assert "indsats 3" in message["text"] and "solceller" in message["custom"]["answer"]["body"]
+    assert kb.entries["ask_business_policy"].text["da"][:40] not in message["text"]
+    dispatcher.messages.clear()
+    call(ActionAnswerKnowledge().run(dispatcher, _policy("hvad siger erhvervspolitikken om esg"), {}))
+    assert kb.entries["ask_esg"].source in _texts(dispatcher)  # the topic's written answer
+
+
+def test_the_policy_itself_and_its_status_get_the_overview(dispatcher, kb):
+    for question in ("hvad er erhvervspolitikken?", "hvornår blev erhvervspolitikken vedtaget?"):
+        dispatcher.messages.clear()
+        call(ActionAnswerKnowledge().run(dispatcher, _policy(question), {}))
+        assert "10 fokusområder" in _texts(dispatcher), question
+        assert "»" not in _texts(dispatcher), question
 
 
 def test_a_question_the_documents_do_not_answer_gets_i_dont_know_and_a_person(dispatcher):

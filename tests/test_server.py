@@ -61,6 +61,11 @@ def test_whether_erhvervshus_sjaelland_is_part_of_the_municipality_is_answered(b
     assert "not part of Køge Municipality" in english
 
 
+def test_what_the_policy_says_about_solar_panels_is_quoted_from_the_policy(bot):
+    text, _ = bot.say("står der noget om solceller i erhvervspolitikken?")
+    assert "indsats 3" in text and "solceller" in text and "citat" in text
+
+
 def test_english_question_gets_an_english_answer(bot):
     text, buttons = bot.say("What grants are there for green transition?")
     # A direct answer, or (the question fits the grants overview and SMV:Grøn about equally)
