@@ -2,13 +2,15 @@
 person: ``actions/handover.py``.)"""
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import kb
-from actions.knowledge_answers import respond
+from actions import routing
+from actions.common import kb, language
+from actions.knowledge_answers import respond, say_factual
 from bot import settings
 from bot.nlp.keywords import count_hits
 
@@ -42,16 +44,21 @@ class ActionPrivacy(Action):
 
 
 class ActionOutOfScope(Action):
-    """Out of scope: a citizen matter is sent to koege.dk/Borgerservice, anything else gets an
-    honest "I can't help with that" and what the assistant can do."""
+    """Out of scope: a message that names something the municipality's documents name and that
+    they answer gets that answer ("hvad er DBD?", ``routing.out_of_scope``); a citizen matter is
+    sent to koege.dk/Borgerservice, anything else gets an honest "I can't help with that" and
+    what the assistant can do."""
 
     def name(self) -> str:
         return "action_out_of_scope"
 
-    def run(
+    async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        text = tracker.latest_message.get("text") or ""
+        text, lang = tracker.latest_message.get("text") or "", language(tracker)
+        decision = await asyncio.to_thread(routing.out_of_scope, text, lang, kb())
+        if decision is not None and say_factual(dispatcher, decision, lang):
+            return []
         citizen = count_hits(kb().citizen_words, text) > 0
         dispatcher.utter_message(response="utter_out_of_scope_citizen" if citizen else "utter_out_of_scope")
         return []

@@ -38,18 +38,25 @@ def say_quote(dispatcher: CollectingDispatcher, found: DocumentAnswer) -> None:
                              document={"passage": found.passage_id, "document": found.document_id})
 
 
+def say_factual(dispatcher: CollectingDispatcher, decision: routing.Route, lang: str) -> bool:
+    """Utter the written answer or the quote ``decision`` gives; False when it gives neither."""
+    if decision.from_documents:
+        metrics.DOCUMENT_ANSWERS.labels(decision.kind).inc()
+    if decision.kind == routing.TOPIC and answer_topic(dispatcher, decision.intent, lang):
+        return True
+    if decision.kind == routing.DOCUMENT and decision.answer is not None:
+        say_quote(dispatcher, decision.answer)
+        return True
+    return False
+
+
 async def respond(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
     """Answer the latest message as ``routing.route`` decides (the documents' search in a thread)."""
     lang = language(tracker)
     knowledge = kb()
     decision = await asyncio.to_thread(routing.route, tracker.latest_message.get("text") or "", lang,
                                        tracker.latest_message, knowledge)
-    if decision.from_documents:
-        metrics.DOCUMENT_ANSWERS.labels(decision.kind).inc()
-    if decision.kind == routing.TOPIC and answer_topic(dispatcher, decision.intent, lang):
-        return
-    if decision.kind == routing.DOCUMENT and decision.answer is not None:
-        say_quote(dispatcher, decision.answer)
+    if say_factual(dispatcher, decision, lang):
         return
     metrics.FALLBACKS.inc()
     if decision.kind == routing.CLARIFY:

@@ -6,6 +6,9 @@ actions (``actions/knowledge_answers.py``, ``actions/dialogue.py``) and measured
   says about something ("hvad siger erhvervspolitikken om solceller?"): whatever the confidence,
   the documents' answer about it when they find one (the topic's written answer, or a quote of
   the policy's focus area); the overview answers "what is the business policy?" and its status.
+- A message the NLU takes for out of scope that names something the documents name, other than
+  the municipality's places ("hvad er DBD?"): the documents' answer when they have one
+  (``out_of_scope``; else, and for a citizen matter, the out-of-scope answer).
 - An intent with a written answer (``data/knowledge``) and confidence of at least
   ``CONFIDENT``: that answer — unless the message asks for an amount ("hvor mange …", "hvad
   koster …") and the answer has no figure: then a passage with one, or "I don't know that
@@ -27,6 +30,9 @@ from typing import Any
 
 from bot import documents
 from bot.knowledge import Knowledge
+from bot.nlp.keywords import count_hits
+from bot.nlp.normalize import fold
+from bot.nlp.places import NAME_WORDS
 
 #: Below this intent confidence an intent's written answer is checked against the documents.
 #: Chosen with ``python -m tools.wrong_topic`` (the wrong-topic rate on the held-out sets and the
@@ -41,6 +47,9 @@ POLICY_OVERVIEW = "ask_business_policy"
 #: The kinds of document the overview stands for (``data/documents/*.yml``, the console's form).
 POLICY_KINDS = frozenset({"policy", "policy_draft"})
 FALLBACK = "nlu_fallback"
+OUT_OF_SCOPE = "out_of_scope"
+#: Names that do not make a question the documents' (every passage is about Køge), folded.
+PLACES = frozenset(fold(word) for word in NAME_WORDS)
 MAX_CHOICES = 3
 
 TOPIC, DOCUMENT, CLARIFY, UNKNOWN, NOT_UNDERSTOOD = "topic", "document", "clarify", "unknown", "not_understood"
@@ -100,6 +109,19 @@ def policy_content(text: str, lang: str) -> Route | None:
     if found.document_kind in POLICY_KINDS:  # a quote of the policy is about the policy too
         return Route(DOCUMENT, intent=POLICY_OVERVIEW, answer=found, from_documents=True)
     return None
+
+
+def out_of_scope(text: str, lang: str, knowledge: Knowledge) -> Route | None:
+    """For a message the NLU takes for out of scope: the documents' answer when the message names
+    something they name ("hvad er DBD?", "hvad sker der med Stevnsvejen?"; not only a place of
+    the municipality) and a passage or written answer answers it. None (the out-of-scope answer):
+    a citizen matter, no such name, or no answer."""
+    if count_hits(knowledge.citizen_words, text) > 0:
+        return None
+    if not [name for name in documents.names(text, lang) if name not in PLACES]:
+        return None
+    found = documents.best_answer(text, lang)
+    return _from_documents(found) if isinstance(found, documents.DocumentAnswer) else None
 
 
 def route(text: str, lang: str, parse: dict[str, Any], knowledge: Knowledge, confident: float = CONFIDENT) -> Route:

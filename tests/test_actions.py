@@ -233,10 +233,24 @@ def test_language_slot_follows_the_user(text, before, expected):
         ("How do I renew my passport?", "utter_out_of_scope_citizen"),
         ("Hvem vandt fodboldkampen i går?", "utter_out_of_scope"),
         ("det passer fint", "utter_out_of_scope"),  # "pas" only as a whole word
+        ("Hvem er borgmester i Køge?", "utter_out_of_scope"),  # a place names nothing of the documents'
+        ("Hvornår henter I skrald på Bækgårdsvej?", "utter_out_of_scope_citizen"),
+        ("Hvad synes du om Brøndby IF?", "utter_out_of_scope"),  # a name the documents do not have
     ],
 )
 def test_out_of_scope_tells_citizen_matters_from_the_rest(dispatcher, text, response):
     from actions.dialogue import ActionOutOfScope
 
-    ActionOutOfScope().run(dispatcher, make_tracker(text, "out_of_scope"), {})
-    assert dispatcher.messages[0]["response"] == response
+    call(ActionOutOfScope().run(dispatcher, make_tracker(text, "out_of_scope"), {}))
+    assert [m["response"] for m in dispatcher.messages] == [response]
+
+
+def test_out_of_scope_naming_what_the_policy_names_gets_the_policys_answer(dispatcher):
+    """#24 lists "DBD" among what users will ask about; the NLU has no topic for it and takes
+    "hvad er DBD?" for out of scope. The policy's focus area 6 names it: that is quoted."""
+    from actions.dialogue import ActionOutOfScope
+
+    call(ActionOutOfScope().run(dispatcher, make_tracker("hvad er DBD?", "out_of_scope"), {}))
+    [message] = dispatcher.messages
+    assert "Digital Bygnings Data" in message["text"] and "indsats 6" in message["text"]
+    assert message["custom"]["answer"]["source"]["url"].startswith("https://")

@@ -66,6 +66,11 @@ def test_what_the_policy_says_about_solar_panels_is_quoted_from_the_policy(bot):
     assert "indsats 3" in text and "solceller" in text and "citat" in text
 
 
+def test_dbd_which_no_topic_covers_is_answered_from_the_policy(bot):
+    text, _ = bot.say("hvad er DBD?")
+    assert "Digital Bygnings Data" in text and "citat" in text
+
+
 def test_english_question_gets_an_english_answer(bot):
     text, buttons = bot.say("What grants are there for green transition?")
     # A direct answer, or (the question fits the grants overview and SMV:Grøn about equally)

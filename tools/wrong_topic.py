@@ -24,6 +24,9 @@ HELDOUT = sorted((ROOT / "tests" / "nlu").glob("heldout*.yml"))
 #: questions the documents do not answer.
 DOCUMENT_SETS = [ROOT / "tests" / "documents" / f"{name}.yml" for name in ("questions", "fresh", "fresh2", "fresh3")]
 OUT_OF_SCOPE = "out_of_scope"
+#: The topic of a quote of a passage no intent covers, given to an out-of-scope message: a factual
+#: answer all the same, and a wrong one for a message that is out of scope.
+QUOTE_WITHOUT_TOPIC = "quote_without_topic"
 
 
 @dataclass
@@ -134,6 +137,9 @@ def answered_topics(text: str, parse: dict, kb: knowledge.Knowledge, confident: 
     don't know", "not understood"), None when another action answers (a greeting, a booking) or the
     quote is of a passage no intent covers (no topic to compare with)."""
     intent = (parse.get("intent") or {}).get("name")
+    if intent == routing.OUT_OF_SCOPE:  # answered only when the documents name what it asks about
+        decision = routing.out_of_scope(text, language_of(text), kb)
+        return None if decision is None else tuple(decision.topics) or (QUOTE_WITHOUT_TOPIC,)
     if intent not in kb.entries and intent != routing.FALLBACK:
         return None
     decision = routing.route(text, language_of(text), parse, kb, confident=confident)

@@ -14,8 +14,9 @@ from bot.documents.answer import (
     best_answer,
     default_index,
     has_figure,
+    names,
     reset_default_index,
 )
 
 __all__ = ["NO_MATCH", "DocumentAnswer", "NoAnswer", "asks_amount", "best_answer", "default_index",
-           "has_figure", "reset_default_index"]
+           "has_figure", "names", "reset_default_index"]

@@ -273,6 +273,13 @@ def best_answer(question: str, language: str = "da", *, include_knowledge: bool 
     return _quote_answer(chosen, question, language, index)
 
 
+def names(question: str, language: str = "da", index: PassageIndex | None = None) -> tuple[str, ...]:
+    """The names ``question`` uses (words written with a capital inside the sentence: "DBD",
+    "Stevnsvejen", "Campus Køge"), as the index's folded lemmas."""
+    index = index or default_index()
+    return tuple(term.lemma for term in index.analyzer.terms(question, language) if term.name)
+
+
 def no_answer(language: str, reason: str, best: Hit | None = None) -> NoAnswer:
     return NoAnswer(
         text=wording.text("utter_document_unknown", language), language=language, reason=reason,
