@@ -4,13 +4,13 @@
 every held-out set (never used for training or for choosing settings):
   (a) the project's pipeline (config.yml), (b) Rasa's default pipeline with ``language: da``,
   (c) a char-n-gram TF-IDF + linear SVM baseline.
-The held-out sets are written in three styles: ``tests/nlu/heldout.yml`` (questions as users
-write them, one topic each), ``tests/nlu/heldout_style.yml`` (very short, misspelt, run-on
-and English messages) and ``tests/nlu/heldout_fresh.yml`` (written after the settings were
-chosen, by a writer who saw neither the training data nor the other sets: a new firm's
-messages after the welcome letter) and ``tests/nlu/heldout_style2.yml`` (the style set's kind of
-message, written blind in the same way). It exits non-zero unless (a) is ahead of both baselines on
-each set.
+The four held-out sets: ``tests/nlu/heldout.yml`` (questions as users write them, one topic
+each), ``tests/nlu/heldout_style.yml`` (very short, misspelt, run-on and English messages),
+``tests/nlu/heldout_fresh.yml`` (written after the settings were chosen, by a writer who saw
+neither the training data nor the other sets: a new firm's messages after the welcome letter)
+and ``tests/nlu/heldout_style2.yml`` (the style set's kind of message, written blind in the same
+way). It exits non-zero unless (a) is ahead of both baselines on each set; beside the scores it
+prints the paired comparison (``paired``: the messages only one of the two gets right).
 ``check``: scores an already trained model (``make train``) against thresholds, for ``make test``.
 ``robust`` (``make nlu-cv``): the project's pipeline against the SVM alone where nothing was
 tuned — trained on subsamples of ``data/nlu`` (5, 10, 20 examples per intent, scored on the
