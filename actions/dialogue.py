@@ -12,7 +12,6 @@ from actions import routing
 from actions.common import kb, language
 from actions.knowledge_answers import respond, say_factual
 from bot import settings
-from bot.nlp.keywords import count_hits
 
 
 class ActionClarify(Action):
@@ -59,6 +58,6 @@ class ActionOutOfScope(Action):
         decision = await asyncio.to_thread(routing.out_of_scope, text, lang, kb())
         if decision is not None and say_factual(dispatcher, decision, lang):
             return []
-        citizen = count_hits(kb().citizen_words, text) > 0
+        citizen = routing.citizen_matter(text, kb())
         dispatcher.utter_message(response="utter_out_of_scope_citizen" if citizen else "utter_out_of_scope")
         return []

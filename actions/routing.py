@@ -95,13 +95,13 @@ def _from_documents(found: documents.DocumentAnswer) -> Route:
     return Route(DOCUMENT, answer=found, from_documents=True)
 
 
-def policy_content(text: str, lang: str) -> Route | None:
-    """For a message the NLU takes for the business policy's overview: the answer about what it
-    asks of the policy's content, when the documents find one that says more than the overview
-    (a written answer of another topic, or a quote of the policy; two content words or more:
-    "erhvervspolitikken" alone asks for the overview). None: give the overview, whose written
-    answer also covers the policy's status ("hvornår blev den vedtaget?")."""
-    found = documents.best_answer(text, lang)
+def policy_content(found: documents.DocumentAnswer | documents.NoAnswer | None) -> Route | None:
+    """For a message the NLU takes for the business policy's overview, and what the documents
+    found for it (``found``): the answer about what it asks of the policy's content, when it says
+    more than the overview (a written answer of another topic, or a quote of the policy; two
+    content words or more: "erhvervspolitikken" alone asks for the overview). None: give the
+    overview, whose written answer also covers the policy's status ("hvornår blev den
+    vedtaget?")."""
     if not isinstance(found, documents.DocumentAnswer) or found.words < 2 or POLICY_OVERVIEW in found.topics:
         return None
     if found.kind == "knowledge":
@@ -111,12 +111,18 @@ def policy_content(text: str, lang: str) -> Route | None:
     return None
 
 
+def citizen_matter(text: str, knowledge: Knowledge) -> bool:
+    """Whether the message is about a citizen's matter (``citizen_words``: koege.dk and
+    Borgerservice answer it, never the business service's documents)."""
+    return count_hits(knowledge.citizen_words, text) > 0
+
+
 def out_of_scope(text: str, lang: str, knowledge: Knowledge) -> Route | None:
     """For a message the NLU takes for out of scope: the documents' answer when the message names
     something they name ("hvad er DBD?", "hvad sker der med Stevnsvejen?"; not only a place of
     the municipality) and a passage or written answer answers it. None (the out-of-scope answer):
     a citizen matter, no such name, or no answer."""
-    if count_hits(knowledge.citizen_words, text) > 0:
+    if citizen_matter(text, knowledge):
         return None
     if not [name for name in documents.names(text, lang) if name not in PLACES]:
         return None
@@ -129,16 +135,17 @@ def route(text: str, lang: str, parse: dict[str, Any], knowledge: Knowledge, con
     ``confident``: the threshold (``CONFIDENT``; the evaluation tries others)."""
     intent = (parse.get("intent") or {}).get("name")
     confidence = float((parse.get("intent") or {}).get("confidence") or 0.0)
-    if intent == POLICY_OVERVIEW and text.strip():
-        content = policy_content(text, lang)
-        if content is not None:
-            return content
+    found = documents.best_answer(text, lang) if intent == POLICY_OVERVIEW and text.strip() else None
+    content = policy_content(found) if found is not None else None
+    if content is not None:
+        return content
     has_answer = intent in knowledge.entries
     no_figure = has_answer and documents.asks_amount(text) and not documents.has_figure(
         knowledge.entries[intent].text.get(lang) or knowledge.entries[intent].text["da"])
     if has_answer and confidence >= confident and not no_figure:
         return Route(TOPIC, intent=intent)
-    found = documents.best_answer(text, lang) if text.strip() else None
+    if found is None:  # asked once: the policy's overview has asked already
+        found = documents.best_answer(text, lang) if text.strip() else None
     if has_answer:
         if isinstance(found, documents.DocumentAnswer) and found.words >= 2 and intent not in found.topics:
             return _from_documents(found)
