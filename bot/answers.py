@@ -26,7 +26,8 @@ The message holds the answer twice, so that it stays ONE message everywhere:
 - ``custom``: ``{"answer": parts(answer)}``, the same in structured form for clients that lay
   an answer out themselves: ``body``, ``contacts`` (``name``, ``email``, ``phone``,
   ``phone_hours``, ``address``, ``url``), ``source`` (``url``, ``title``, ``verified`` as an ISO
-  date, ``verified_text`` as the answer's language writes it), ``quote`` (``document``,
+  date, ``verified_text`` as the answer's language writes it, ``more``: the other sources'
+  ``url`` and ``title``), ``quote`` (``document``,
   ``section``) or null, ``footer`` (the footer's lines, as in ``text``) and ``language``.
 
 The channels keep it one message (``bot/channels``: socket.io and REST send ``text``, the
@@ -49,9 +50,11 @@ LANGUAGES = ("da", "en")
 #: The ``kind`` of an answer's message: the widget shows rating buttons under it.
 KIND = "answer"
 #: The footer's lines (domain.yml): "Kontakt: {unit}", "Kilde: {link} (kontrolleret {date})",
-#: "Uddrag af {document}" and "Uddrag af {document}, {section}".
+#: "Kilder: {links} (kontrolleret {date})", "Uddrag af {document}" and
+#: "Uddrag af {document}, {section}".
 CONTACT_LINE = "utter_knowledge_contact_line"
 SOURCE_LINE = "utter_knowledge_source"
+SOURCES_LINE = "utter_knowledge_sources"
 QUOTE_LINE = "utter_knowledge_quote"
 QUOTE_SECTION_LINE = "utter_knowledge_quote_section"
 #: The ``custom`` key of an answer's structured parts.
@@ -97,15 +100,27 @@ class Contact:
 
 @dataclass(frozen=True)
 class Source:
-    """Where the answer comes from and when it was last checked against it."""
+    """Where the answer comes from and when it was last checked against it. ``more``: the
+    sources of the answer's other sentences, when one source does not back them all."""
 
     url: str
     verified: dt.date
     title: str | None = None  # the link's text; else the site's name
+    more: tuple[str, ...] = ()
 
     @property
     def link_text(self) -> str:
         return self.title or site_name(self.url)
+
+    def links(self) -> list[tuple[str, str]]:
+        """(url, link text) of each source; a site named before is numbered ("sn.dk (2)")."""
+        seen: dict[str, int] = {self.link_text: 1}
+        found = [(self.url, self.link_text)]
+        for url in self.more:
+            name = site_name(url)
+            seen[name] = seen.get(name, 0) + 1
+            found.append((url, name if seen[name] == 1 else f"{name} ({seen[name]})"))
+        return found
 
 
 @dataclass(frozen=True)
@@ -138,9 +153,13 @@ def contact_line(contact: Contact, lang: str) -> str:
 
 
 def source_line(source: Source, lang: str) -> str:
-    """"Kilde: [koege.dk](https://…) (kontrolleret 22. november 2026)"."""
-    return wording.text(SOURCE_LINE, lang, link=source_link(source.url, source.title),
-                        date=long_date(source.verified, lang))
+    """"Kilde: [koege.dk](https://…) (kontrolleret 22. november 2026)", or with more sources
+    "Kilder: [koege.dk](https://…), [sn.dk](https://…) og [ft.dk](https://…) (kontrolleret …)"."""
+    date = long_date(source.verified, lang)
+    if not source.more:
+        return wording.text(SOURCE_LINE, lang, link=source_link(source.url, source.title), date=date)
+    return wording.text(SOURCES_LINE, lang, date=date, links=wording.format_list(
+        [source_link(url, title) for url, title in source.links()], lang))
 
 
 def quote_line(quote: Quote, lang: str) -> str:
@@ -171,7 +190,8 @@ def parts(answer: Answer) -> dict[str, Any]:
         "contacts": [{"name": c.name, "email": c.email, "phone": c.phone, "phone_hours": c.phone_hours,
                       "address": c.address, "url": c.url} for c in answer.contacts],
         "source": {"url": source.url, "title": source.link_text, "verified": source.verified.isoformat(),
-                   "verified_text": long_date(source.verified, answer.language)},
+                   "verified_text": long_date(source.verified, answer.language),
+                   "more": [{"url": url, "title": title} for url, title in source.links()[1:]]},
         "quote": ({"document": answer.quote.document, "section": answer.quote.section}
                   if answer.quote else None),
         "footer": footer(answer),

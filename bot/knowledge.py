@@ -52,6 +52,8 @@ class Contact:
     source_title: str | None = None  # link text for ``titled_source``; else the site's name
     titled_source: str | None = None  # the URL ``source_title`` names (staff may change ``source``)
     municipal: bool = False  # a unit of Køge Kommune: reached through the general contact when it has no line
+    part_of: str | None = None  # the unit this one belongs to (its id): the look-up prefers the part
+    more_sources: tuple[str, ...] = ()  # the sources of fields ``source`` does not back
 
     def item(self, lang: str) -> answers.Contact:
         """The contact as it stands under an answer."""
@@ -73,7 +75,8 @@ class Contact:
             lines.append(wording.text(NOT_YET_KNOWN, lang))
         url = self.url or self.source
         title = self.source_title if url == self.titled_source else None
-        lines.append(answers.source_line(answers.Source(url, self.verified, title), lang))
+        more = tuple(u for u in (self.source, *self.more_sources) if u != url)
+        lines.append(answers.source_line(answers.Source(url, self.verified, title, more=more), lang))
         return "\n".join(lines)
 
 
@@ -91,6 +94,7 @@ class Entry:
     missing: str | None = None
     source_title: str | None = None  # link text for ``titled_source``; else the site's name
     titled_source: str | None = None  # the URL ``source_title`` names (staff may change ``source``)
+    more_sources: tuple[str, ...] = ()  # the sources of sentences ``source`` does not back
 
 
 @dataclass
@@ -118,7 +122,8 @@ class Knowledge:
             buttons.append(self.button("request_human", lang))  # Køge has still to supply a fact
         title = entry.source_title if entry.titled_source == entry.source else None
         return answers.Answer(
-            body=entry.text[lang].strip(), source=answers.Source(entry.source, entry.verified, title),
+            body=entry.text[lang].strip(),
+            source=answers.Source(entry.source, entry.verified, title, more=entry.more_sources),
             language=lang, contacts=tuple(c.item(lang) for c in self.contacts_for(entry))), buttons
 
     def contacts_for(self, entry: Entry) -> list[Contact]:
@@ -155,6 +160,14 @@ def _date(value: Any, where: str) -> dt.date:
         raise KnowledgeError(f"{where}: verified is not a date: {value!r}") from err
 
 
+def _urls(values: Any, where: str) -> tuple[str, ...]:
+    """A list of links (``more_sources``), as ``source``: https:// (or http:// where a site has no other)."""
+    if isinstance(values, str) or not all(isinstance(v, str) and v.startswith(("https://", "http://"))
+                                          for v in values):
+        raise KnowledgeError(f"{where}: more_sources must be a list of links (https://, or http://)")
+    return tuple(values)
+
+
 def load(directory: Path | None = None) -> Knowledge:
     """Read and check every file in the knowledge folder."""
     directory = directory or settings.knowledge_dir()
@@ -166,7 +179,8 @@ def load(directory: Path | None = None) -> Knowledge:
             _require(raw, ("id", "name", "handles", "source", "verified"), where)
             kb.contacts[raw["id"]] = Contact(
                 **{**raw, "verified": _date(raw["verified"], where),
-                   "keywords": tuple(raw.get("keywords", ())), "titled_source": raw["source"]}
+                   "keywords": tuple(raw.get("keywords", ())), "titled_source": raw["source"],
+                   "more_sources": _urls(raw.get("more_sources") or (), where)}
             )
         for raw in doc.get("entries", []):
             where = f"{path.name}: entry {raw.get('id')}"
@@ -181,6 +195,7 @@ def load(directory: Path | None = None) -> Knowledge:
                 buttons=tuple(b["intent"] for b in raw.get("buttons", ())),
                 missing=raw.get("missing"),
                 source_title=raw.get("source_title"), titled_source=raw["source"],
+                more_sources=_urls(raw.get("more_sources") or (), where),
             )
         kb.labels.update(doc.get("labels", {}))
         kb.citizen_words += tuple(doc.get("citizen_words", ()))
@@ -196,6 +211,9 @@ def _check_references(kb: Knowledge) -> None:
         for intent in entry.buttons:
             if intent not in kb.entries and intent not in kb.labels:
                 raise KnowledgeError(f"entry {entry.id}: button to unknown intent {intent!r}")
+    for contact in kb.contacts.values():
+        if contact.part_of is not None and contact.part_of not in kb.contacts:
+            raise KnowledgeError(f"contact {contact.id}: part of unknown contact {contact.part_of!r}")
 
 
 #: How often (seconds) ``default()`` asks the database whether staff changed content.
@@ -260,7 +278,8 @@ def editable_values(kb: Knowledge, kind: str, key: str) -> dict[str, str]:
     if kind == "answer":
         entry = kb.entries[key]
         return {"text_da": entry.text["da"].strip(), "text_en": entry.text["en"].strip(),
-                "source": entry.source, "verified": entry.verified.isoformat()}
+                "source": entry.source, "more_sources": "\n".join(entry.more_sources),
+                "verified": entry.verified.isoformat()}
     contact = kb.contacts[key]
     return {"email": contact.email or "", "phone": contact.phone or "", "address": contact.address or "",
             "url": contact.url or "", "source": contact.source, "verified": contact.verified.isoformat()}
@@ -277,6 +296,8 @@ def apply_overrides(kb: Knowledge, overrides: dict[tuple[str, str], dict[str, st
                 entry, text={"da": values.get("text_da") or entry.text["da"],
                              "en": values.get("text_en") or entry.text["en"]},
                 source=values.get("source") or entry.source,
+                more_sources=(tuple(values["more_sources"].split()) if "more_sources" in values
+                              else entry.more_sources),
                 verified=_date(values.get("verified") or entry.verified, f"override {key}"))
         elif kind == "contact" and key in contacts:
             contact = contacts[key]

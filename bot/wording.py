@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from babel import dates
+from babel import dates, lists
 
 from bot.settings import ROOT
 
@@ -95,6 +95,11 @@ def weekday(day: dt.date, lang: str = "da") -> str:
 def format_date(day: dt.date, lang: str = "da") -> str:
     """"22. november 2026" / "22 November 2026"."""
     return dates.format_date(day, DATE_PATTERN[lang], locale=lang)
+
+
+def format_list(items: list[str], lang: str = "da") -> str:
+    """"a, b og c" / "a, b, and c"."""
+    return lists.format_list(items, locale=lang)
 
 
 def format_when(start: dt.datetime, lang: str = "da") -> str:

@@ -28,7 +28,7 @@ def test_knowledge_answer_in_danish_with_source_and_buttons(dispatcher, kb):
     text = _texts(dispatcher)
     assert "300.000" in text
     assert f"]({kb.entries['ask_grant_smv_groen'].source})" in text  # a readable link to the source
-    assert "Kilde: [" in text
+    assert "Kilder: [danskindustri.dk](" in text and "[plastcenter.dk](" in text  # its two sources
     assert _buttons(dispatcher), "follow-up buttons"
     assert all(b["payload"].startswith("/") for b in _buttons(dispatcher))
 
@@ -49,7 +49,7 @@ def test_a_knowledge_answer_is_one_message_with_its_parts(dispatcher, kb):
 def test_knowledge_answer_in_english(dispatcher):
     tracker = make_tracker("what is innobooster", "ask_grant_innobooster", language="en")
     call(ActionAnswerKnowledge().run(dispatcher, tracker, {}))
-    assert "Source: [" in _texts(dispatcher, "en")
+    assert "Sources: [innovationsfonden.dk](" in _texts(dispatcher, "en")
     assert "Innovation Fund" in _texts(dispatcher) or "Innovationsfonden" in _texts(dispatcher)
 
 
@@ -95,6 +95,16 @@ def test_clarify_offers_the_closest_topics(dispatcher):
     call(ActionClarify().run(dispatcher, tracker, {}))
     payloads = [b["payload"] for b in _buttons(dispatcher)]
     assert payloads == ["/ask_grants_overview", "/ask_grant_smv_groen", "/request_human"]
+
+
+def test_one_word_that_names_what_the_documents_name_is_answered_not_clarified(dispatcher):
+    """"støtte" names a topic (the closest topics are offered); "DBD" names something the policy
+    defines: below the fallback's threshold too, the policy's passage is quoted."""
+    tracker = make_tracker("hvad er DBD?", "nlu_fallback", ranking=[
+        ("nlu_fallback", 0.35), ("out_of_scope", 0.3), ("bot_capabilities", 0.12), ("ask_tenders", 0.1)])
+    call(ActionClarify().run(dispatcher, tracker, {}))
+    [message] = dispatcher.messages
+    assert "Digital Bygnings Data" in message["text"] and "indsats 6" in message["text"]
 
 
 def test_clarify_without_candidates_shows_the_menu(dispatcher):

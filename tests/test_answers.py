@@ -17,9 +17,10 @@ SOURCE = answers.Source("https://www.danskindustri.dk/støtte/smv-grøn", DAY)
 BUTTONS = [{"title": "SMV:Digital", "payload": "/ask_grant_smv_digital"}]
 
 
-def smv(lang: str = "da", body: str = "SMV:Grøn gav op til 300.000 kr.", **kwargs) -> answers.Answer:
+def smv(lang: str = "da", body: str = "SMV:Grøn gav op til 300.000 kr.", source: answers.Source = SOURCE,
+        **kwargs) -> answers.Answer:
     contact = answers.Contact("Erhvervshus Sjælland", address="Sorø (hos VKST, Fulbyvej)")
-    return answers.Answer(body=body, source=SOURCE, language=lang, contacts=(contact,), **kwargs)
+    return answers.Answer(body=body, source=source, language=lang, contacts=(contact,), **kwargs)
 
 
 def test_the_footer_has_the_contacts_and_the_source_with_its_date_in_danish_and_english():
@@ -32,6 +33,19 @@ def test_the_footer_has_the_contacts_and_the_source_with_its_date_in_danish_and_
         "Source: [danskindustri.dk](https://www.danskindustri.dk/støtte/smv-grøn) (checked 22 November 2026)",
     ]
     assert answers.text(smv("da")) == "SMV:Grøn gav op til 300.000 kr.\n\n" + "\n".join(answers.footer(smv("da")))
+
+
+def test_an_answer_backed_by_several_sources_names_them_all_in_one_line():
+    more = answers.Source(SOURCE.url, DAY, more=("https://udbudsmedia.dk/a", "https://www.horten.dk/b"))
+    assert answers.footer(smv("da", source=more))[-1] == (
+        "Kilder: [danskindustri.dk](https://www.danskindustri.dk/støtte/smv-grøn), "
+        "[udbudsmedia.dk](https://udbudsmedia.dk/a) og [horten.dk](https://www.horten.dk/b) (kontrolleret 22. november 2026)")
+    assert answers.footer(smv("en", source=more))[-1].startswith("Sources: [danskindustri.dk](")
+    same_site = answers.Source(SOURCE.url, DAY, more=("https://www.danskindustri.dk/b", "https://www.danskindustri.dk/c"))
+    assert [title for _, title in same_site.links()] == ["danskindustri.dk", "danskindustri.dk (2)", "danskindustri.dk (3)"]
+    assert answers.parts(smv("da", source=more))["source"]["more"] == [
+        {"url": "https://udbudsmedia.dk/a", "title": "udbudsmedia.dk"},
+        {"url": "https://www.horten.dk/b", "title": "horten.dk"}]
 
 
 def test_a_contact_is_reached_by_email_and_phone_else_its_address():
@@ -58,7 +72,7 @@ def test_the_message_holds_the_whole_text_and_the_parts():
         "contacts": [{"name": "Erhvervshus Sjælland", "email": None, "phone": None, "phone_hours": None,
                       "address": "Sorø (hos VKST, Fulbyvej)", "url": None}],
         "source": {"url": SOURCE.url, "title": "danskindustri.dk", "verified": "2026-11-22",
-                   "verified_text": "22. november 2026"},
+                   "verified_text": "22. november 2026", "more": []},
         "quote": None, "footer": answers.footer(smv("da")),
     }
     assert answers.of(message) == parts

@@ -114,7 +114,7 @@ def test_a_factual_answer_is_one_reply_in_the_transcript_with_its_footer(world):
     assert turn.whole_text == message["text"]
     page = world["as"]("anne").get(f"/samtaler/{world['ids']['good']}").text
     assert page.count('class="text answer-footer"') == 1
-    assert "Kontakt: Teknik- og Miljøforvaltningen, tmf@koege.dk\nKilde: [koege.dk](" in page
+    assert "Kontakt: Teknik- og Miljøforvaltningen, tmf@koege.dk\nKilder: [koege.dk](" in page
     masked = world["as"]("bo").get(f"/samtaler/{world['ids']['good']}").text
     assert "tmf@koege.dk" not in masked  # the footer is masked for reviewers like the rest
 
@@ -252,6 +252,22 @@ def test_content_edit_history_rollback_and_write_back(world):
     assert "Filerne svarer til det" in admin.get("/indhold").text
     actions = [line.action for line in audit.recent(url=url)]
     assert {"content_edit", "content_rollback", "content_writeback"} <= set(actions)
+
+
+def test_an_admin_gives_an_answer_more_sources_and_they_are_written_back(world):
+    admin, folder = world["as"]("anne"), world["folder"]
+    page = admin.get("/indhold/svar/ask_erhvervshus")
+    assert 'name="more_sources"' in page.text
+    values = knowledge.editable_values(knowledge.load(folder), "answer", "ask_erhvervshus")
+    bad = admin.post("/indhold/svar/ask_erhvervshus", {**values, "more_sources": "https://a.dk/x\nikke et link"},
+                     token=page.token())
+    assert bad.status == 400 and "ét pr. linje" in bad.text
+    more = "https://www.horten.dk/viden/a\r\n\r\nhttps://udbudsmedia.dk/b "
+    reply = admin.post("/indhold/svar/ask_erhvervshus", {**values, "more_sources": more}, token=page.token())
+    assert "Kilder: [" in reply.text and "[horten.dk](https://www.horten.dk/viden/a)" in reply.text
+    admin.post("/indhold/skriv-tilbage", {}, token=page.token())
+    assert knowledge.load(folder).entries["ask_erhvervshus"].more_sources == (
+        "https://www.horten.dk/viden/a", "https://udbudsmedia.dk/b")
 
 
 def test_erasure_from_the_console_is_confirmed_and_audited(world):

@@ -41,21 +41,25 @@ ENGLISH_DATE = re.compile(r"\(checked \d{1,2} (January|February|March|April|May|
 MARKDOWN_LINK = re.compile(r"\[([^\]]+)\]\(([^)\s]+)\)")
 
 
-def test_every_answer_ends_with_a_short_source_link_and_a_long_date(kb):
+def test_every_answer_ends_with_short_source_links_and_a_long_date(kb):
+    """One source ("Kilde: …"), or with ``more_sources`` at most three ("Kilder: …, … og …")."""
     for intent, entry in kb.entries.items():
-        for lang, start, date in (("da", "Kilde: ", DANISH_DATE), ("en", "Source: ", ENGLISH_DATE)):
+        assert len(entry.more_sources) <= 2, intent
+        for lang, start, date in (("da", ("Kilde: ", "Kilder: "), DANISH_DATE),
+                                  ("en", ("Source: ", "Sources: "), ENGLISH_DATE)):
             last = _text(kb, intent, lang).splitlines()[-1]
-            assert last.startswith(start), (intent, last)
-            [(text, url)] = MARKDOWN_LINK.findall(last)
-            assert url == entry.source.replace("(", "%28").replace(")", "%29")
-            assert len(text) <= 40 and "://" not in text, text
+            assert last.startswith(start[bool(entry.more_sources)]), (intent, last)
+            links = MARKDOWN_LINK.findall(last)
+            assert [url for _, url in links] == [u.replace("(", "%28").replace(")", "%29")
+                                                 for u in (entry.source, *entry.more_sources)]
+            assert all(len(text) <= 40 and "://" not in text for text, _ in links), links
             assert date.search(last), last
             assert entry.verified.isoformat() not in last
 
 
 def test_the_link_text_is_the_source_title_or_the_site_name(kb):
     text = _text(kb, "ask_grant_smv_groen", "da")
-    assert "Kilde: [danskindustri.dk](https://www.danskindustri.dk/" in text
+    assert "Kilder: [danskindustri.dk](https://www.danskindustri.dk/" in text
     assert knowledge.site_name("https://koege.dk/virksomhed/x") == "koege.dk"
     assert knowledge.source_link("https://www.koege.dk/a", "Køge Kommune") == "[Køge Kommune](https://www.koege.dk/a)"
     assert knowledge.source_link("https://example.org/a_(b) c") == "[example.org](https://example.org/a_%28b%29%20c)"
@@ -95,6 +99,14 @@ def test_contact_cards_end_with_a_short_source_link_and_their_labels_come_from_t
     english = kb.contacts["koege_kommune"].card("en").splitlines()
     assert "Address: Torvet 1, 4600 Køge" in english
     assert english[-1].startswith("Source: [koege.dk](") and ENGLISH_DATE.search(english[-1])
+
+
+def test_a_contact_card_names_the_sources_of_what_its_source_does_not_back(kb):
+    """What Grøn Omstilling does comes from the green-2030 article, its address from sn.dk."""
+    card = kb.contacts["gron_omstilling"].card("da").splitlines()
+    assert card[-1].startswith("Kilder: [sn.dk](https://sn.dk/") and "og [connectkoege.dk](https://connectkoege.dk/" in card[-1]
+    for contact in kb.contacts.values():
+        assert len(contact.more_sources) <= 2 and contact.source not in contact.more_sources, contact.id
 
 
 def test_answers_are_short(kb):
@@ -139,6 +151,8 @@ def test_every_contact_is_sourced_and_dated(kb):
         ("verified", None, "missing verified"),
         ("verified", "last week", "not a date"),
         ("text", {"da": "Kun dansk."}, "text needs exactly"),
+        ("more_sources", "https://example.org/b", "more_sources must be a list"),
+        ("more_sources", ["ftp://example.org/b"], "more_sources must be a list of links"),
     ],
 )
 def test_a_broken_entry_is_rejected(tmp_path, field, value, message):

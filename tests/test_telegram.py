@@ -444,8 +444,10 @@ def test_a_factual_answer_is_one_message_with_an_html_footer(api, kb):
     assert "300.000" in body and answer.parse_mode == "HTML"
     contact, source = footer.split("\n")
     assert contact == "<i>Kontakt: Erhvervshus Sjælland, Sorø (hos VKST, Fulbyvej) og en afdeling i Vordingborg</i>"
-    assert source.startswith(f'<i>Kilde: <a href="{html.escape(kb.entries["ask_grant_smv_groen"].source)}">'
-                             "danskindustri.dk</a> (kontrolleret ") and source.endswith("</i>")
+    entry = kb.entries["ask_grant_smv_groen"]
+    assert source.startswith(f'<i>Kilder: <a href="{html.escape(entry.source)}">danskindustri.dk</a> og '
+                             f'<a href="{html.escape(entry.more_sources[0])}">plastcenter.dk</a> (kontrolleret ')
+    assert source.endswith("</i>")
     assert "Torvet 1" not in answer.text  # a national scheme: not the municipality's address
     assert answer.titles and utf16_len(plain(answer.text)) <= MESSAGE_LIMIT
 

@@ -65,6 +65,14 @@ def _apply_answer(entry: Any, values: dict[str, str]) -> bool:
             entry["text"][lang] = folded(text)
             changed = True
     changed |= _set(entry, "source", values.get("source"))
+    if "more_sources" in values:
+        more = values["more_sources"].split()
+        if list(entry.get("more_sources") or []) != more:
+            if more:
+                entry["more_sources"] = more
+            else:
+                del entry["more_sources"]
+            changed = True
     if values.get("verified"):
         changed |= _set(entry, "verified", dt.date.fromisoformat(values["verified"]))
     return changed

@@ -23,11 +23,12 @@ ANSWER, CONTACT = "answer", "contact"
 KINDS = (ANSWER, CONTACT)
 #: The fields staff may change, per kind (flat names, as in the console's forms).
 FIELDS = {
-    ANSWER: ("text_da", "text_en", "source", "verified"),
+    ANSWER: ("text_da", "text_en", "source", "more_sources", "verified"),
     CONTACT: ("email", "phone", "address", "url", "source", "verified"),
 }
 LABELS = {
     "text_da": "Tekst (dansk)", "text_en": "Tekst (engelsk)", "source": "Kilde (link)",
+    "more_sources": "Flere kilder (ét link pr. linje, til sætninger kilden ikke dækker)",
     "verified": "Kontrolleret (dato)", "email": "E-mail", "phone": "Telefon", "address": "Adresse",
     "url": "Link",
 }
@@ -75,6 +76,8 @@ def check(kind: str, values: dict[str, Any], today: dt.date | None = None) -> Va
     problems: dict[str, str] = {}
     for field in FIELDS[kind]:
         text = str(values.get(field) or "").strip().replace("\r\n", "\n")
+        if field == "more_sources":
+            text = "\n".join(text.split())
         cleaned[field] = text
         if not text:
             if field in REQUIRED:
@@ -84,6 +87,8 @@ def check(kind: str, values: dict[str, Any], today: dt.date | None = None) -> Va
             problems[field] = f"må højst være {MAX_TEXT} tegn"
         elif field in ("source", "url") and not URL.match(text):
             problems[field] = "skal være et link, der begynder med https:// eller http://"
+        elif field == "more_sources" and not all(URL.match(line) for line in text.split()):
+            problems[field] = "skal være links, der begynder med https:// eller http://, ét pr. linje"
         elif field == "email" and not EMAIL.match(text):
             problems[field] = "er ikke en e-mailadresse"
         elif field == "phone" and not PHONE.match(text):

@@ -27,7 +27,7 @@ def test_keyboard_user_asks_in_danish_and_gets_the_answer_with_its_source(page, 
     expect(page.locator(".kw-msg--user").last).to_have_text(re.compile(re.escape(GREEN_QUESTION)))
     expect(page.locator(f'.kw-log a[href="{source}"]')).to_be_visible()
     expect(page.locator(".kw-log")).to_contain_text("300.000")
-    expect(page.locator(".kw-log")).to_contain_text("Kilde:")
+    expect(page.locator(".kw-log")).to_contain_text(re.compile(r"Kilder?:"))
     expect(page.locator(".kw [aria-live=polite]")).to_contain_text("300.000")  # announced
     expect(last_answer(page).locator("time")).to_have_attribute("datetime", re.compile(r"^\d{4}-\d\d-\d\dT"))
 
@@ -99,7 +99,7 @@ def test_conversation_survives_a_reload_and_can_be_restarted(page, stack, kb):
 def test_thumbs_down_is_stored_with_the_answer(page, stack):
     page.locator(".kw-launcher").click()
     ask(page, GREEN_QUESTION)
-    expect(page.locator(".kw-log")).to_contain_text("Kilde:")
+    expect(page.locator(".kw-log")).to_contain_text(re.compile(r"Kilder?:"))
     expect(page.locator(".kw-rate")).to_have_count(1)  # one rating for the whole answer, below it
     thumbs_down = page.get_by_role("button", name="Nej, svaret var ikke nyttigt")
     thumbs_down.click()
@@ -110,7 +110,7 @@ def test_thumbs_down_is_stored_with_the_answer(page, stack):
     expect(offer.get_by_role("button", name="Tal med en medarbejder")).to_be_visible()
     rows = [r for r in feedback.recent(url=stack.database) if r.sender_id == session_id(page)]
     assert [r.rating for r in rows] == ["down"]
-    assert "300.000" in rows[0].bot_message and "Kilde:" in rows[0].bot_message
+    assert "300.000" in rows[0].bot_message and "Kilde" in rows[0].bot_message
 
 
 def test_markup_typed_by_the_user_is_shown_as_text(page):
@@ -158,7 +158,7 @@ def test_english_interface_from_the_query(new_page, stack):
     expect(page.get_by_label("Type your message")).to_be_focused()
     expect(page.get_by_role("button", name="Talk to a person")).to_be_visible()
     ask(page, "How do I get a building permit for my company?")
-    expect(page.locator(".kw-log")).to_contain_text("Source:")
+    expect(page.locator(".kw-log")).to_contain_text(re.compile(r"Sources?:"))
     expect(page.get_by_role("button", name="Yes, the answer was helpful")).to_be_visible()
 
 

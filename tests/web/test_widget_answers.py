@@ -35,7 +35,7 @@ def test_a_factual_answer_is_one_bubble_with_its_contact_and_source_and_the_rati
     expect(bubble).to_contain_text("300.000")
     expect(bubble.locator(".kw-answer-footer p")).to_have_text([
         "Kontakt: Erhvervshus Sjælland, Sorø (hos VKST, Fulbyvej) og en afdeling i Vordingborg",
-        re.compile(r"^Kilde: danskindustri\.dk .*\(kontrolleret \d{1,2}\. \w+ \d{4}\)$"),
+        re.compile(r"^Kilder: danskindustri\.dk .* og plastcenter\.dk .*\(kontrolleret \d{1,2}\. \w+ \d{4}\)$"),
     ])
     expect(page.locator(".kw-log")).not_to_contain_text("Torvet 1")
     expect(answer.locator(".kw-replies .kw-reply")).not_to_have_count(0)

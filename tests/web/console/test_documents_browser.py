@@ -27,12 +27,12 @@ WITHIN = 60  # seconds from saving the document to the widget's answer from it
 
 
 def _answer(widget, question: str) -> str:
-    """Ask in the widget and return the text of the reply (the newest bot message)."""
+    """Ask in the widget and return the text of the reply (the newest bot message: a factual
+    answer, or the closest topics and, the second time, the offer of a person)."""
     before = widget.locator(".kw-msg--bot").count()
     ask(widget, question)
     widget.wait_for_function("n => document.querySelectorAll('.kw-msg--bot').length > n", arg=before,
                              timeout=60_000)
-    expect(last_answer(widget)).to_contain_text("Kilde:", timeout=30_000)
     return last_answer(widget).inner_text()
 
 
@@ -40,7 +40,8 @@ def test_an_admin_adds_a_document_and_the_widget_answers_from_it_within_a_minute
     widget = new_page()
     widget.goto(stack.web + "/")
     widget.locator(".kw-launcher").click()
-    assert QUOTED not in _answer(widget, QUESTION)  # before: no document says it (the action server is warm)
+    # before: no document says it (a topic's answer or the closest topics; the action server is warm)
+    assert QUOTED not in _answer(widget, QUESTION)
 
     page = new_page(bypass_csp=True)  # axe is injected as an inline script
     sign_in(page, stack)
