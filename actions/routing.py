@@ -161,8 +161,8 @@ def route(text: str, lang: str, parse: dict[str, Any], knowledge: Knowledge, con
             return Route(NO_FIGURE, choices=(intent,))
         return Route(TOPIC, intent=intent)
     closest = choices(parse.get("intent_ranking") or [], knowledge)
-    one_word = isinstance(found, documents.DocumentAnswer) and found.words < 2
-    if isinstance(found, documents.DocumentAnswer) and not (closest and one_word and not names_something(text, lang)):
+    if isinstance(found, documents.DocumentAnswer) and not (
+            closest and found.words < 2 and not names_something(text, lang)):
         return _from_documents(found)
     if closest:
         return Route(CLARIFY, choices=closest)

@@ -32,9 +32,11 @@ def _words(keyword: str) -> tuple[str, ...]:
 def _span(keyword: str, tokens: list[str]) -> Span | None:
     """Where ``keyword`` first occurs among the folded ``tokens`` (None: nowhere)."""
     parts = _words(keyword)
-    if len(parts) != 1:  # a phrase ("teknik- og miljøforvaltningen", "co2-neutral"): its words in a row
+    if not parts:
+        return None
+    if len(parts) > 1:  # a phrase ("teknik- og miljøforvaltningen", "co2-neutral"): its words in a row
         return next(((i, i + len(parts)) for i in range(len(tokens) - len(parts) + 1)
-                     if parts and tuple(tokens[i:i + len(parts)]) == parts), None)
+                     if tuple(tokens[i:i + len(parts)]) == parts), None)
     key = parts[0]
     for i, token in enumerate(tokens):
         if token == key:
