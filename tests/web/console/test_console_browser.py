@@ -113,6 +113,9 @@ def test_an_edited_answer_is_live_in_the_widget_without_a_restart(new_page, stac
     page = new_page()
     sign_in(page, stack)
     page.goto(stack.console + "/indhold/svar/ask_vat")
+    expect(page.get_by_label(re.compile("^Flere kilder"))).to_have_value(  # the answer's other source
+        "https://erhvervsstyrelsen.dk/personligt-ejede-virksomheder")
+    full_screenshot(page, "console-content-item")
     text = page.get_by_label("Tekst (dansk)")
     text.fill(marker + " " + text.input_value())
     page.get_by_role("button", name="Gem og vis i assistenten").click()
