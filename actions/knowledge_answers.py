@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -10,20 +11,31 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import routing
 from actions.common import ASK_HUMAN, failed_in_a_row, kb, language
-from bot import answers, metrics
+from bot import answers, metrics, wording
 from bot.documents import DocumentAnswer
 
 #: Topics of the menu shown when a message was not understood.
 MAIN_MENU = ["ask_business_service", "ask_grants_overview", "ask_contact", "book_visit"]
+#: "I don't know {fact} …" before an answer that does not hold the detail asked for; the detail's
+#: words are the response ``utter_unknown_fact_<kind>`` (``bot.nlp.asked_facts``).
+UNKNOWN_FACT = "utter_unknown_fact"
 
 
-def answer_topic(dispatcher: CollectingDispatcher, intent: str | None, lang: str) -> bool:
+def answer_topic(dispatcher: CollectingDispatcher, intent: str | None, lang: str, unknown_fact: str | None = None,
+                 ) -> bool:
     """Utter the knowledge entry for ``intent`` as one answer (text, contacts and source as its
-    footer, buttons: ``bot.answers``); False if there is none."""
+    footer, buttons: ``bot.answers``); False if there is none. ``unknown_fact`` (an
+    ``asked_facts.Kind``'s name): the message asked for that detail, which the answer does not
+    hold; the answer then opens by saying so and offers a person."""
     knowledge = kb()
     if intent not in knowledge.entries:
         return False
     answer, buttons = knowledge.answer(intent, lang)
+    if unknown_fact is not None:
+        lead = wording.text(UNKNOWN_FACT, lang, fact=wording.text(f"{UNKNOWN_FACT}_{unknown_fact}", lang))
+        answer = dataclasses.replace(answer, body=f"{lead}\n\n{answer.body}")
+        if not any(b.get("payload") == "/request_human" for b in buttons):
+            buttons = [*buttons, knowledge.button("request_human", lang)]
     dispatcher.utter_message(**answers.message(answer, buttons))
     return True
 
@@ -65,9 +77,8 @@ async def respond(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
         dispatcher.utter_message(response="utter_clarify", buttons=buttons)
     elif decision.kind == routing.UNKNOWN:  # the documents came close but do not answer it
         dispatcher.utter_message(response="utter_document_unknown")
-    elif decision.kind == routing.NO_FIGURE:  # asks "how many/how much"; the topic's answer has no figure
-        dispatcher.utter_message(response="utter_no_figure", buttons=[
-            knowledge.button(decision.choices[0], lang), knowledge.button("request_human", lang)])
+    elif decision.kind == routing.NO_FACT:  # asks for a detail the topic's answer does not hold
+        answer_topic(dispatcher, decision.intent, lang, unknown_fact=decision.fact)
     else:
         buttons = [knowledge.button(i, lang) for i in MAIN_MENU + ["request_human"]]
         dispatcher.utter_message(response="utter_not_understood", buttons=buttons)

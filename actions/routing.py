@@ -10,10 +10,10 @@ actions (``actions/knowledge_answers.py``, ``actions/dialogue.py``) and measured
   the municipality's places ("hvad er DBD?"): the documents' answer when they have one
   (``out_of_scope``; else, and for a citizen matter, the out-of-scope answer).
 - An intent with a written answer (``data/knowledge``) and confidence of at least
-  ``CONFIDENT``: that answer — unless the message asks for an amount ("hvor mange …", "hvad
-  koster …") and the answer has no figure: then a passage with one, or "I don't know that
-  figure" with the topic and a person to choose (NO_FIGURE), never an answer that skips the
-  question.
+  ``CONFIDENT``: that answer — unless the message asks for a detail the answer does not hold
+  (an amount, a price, a date, opening hours, an address, a phone number …;
+  ``bot.nlp.asked_facts``): then a passage that holds it, or "I don't know <the detail>" before
+  the topic's answer (NO_FACT), never an answer that reads as if it answered the question.
 - Less confident: the documents are asked too (``bot.documents``). When a passage answers the
   question and is about another topic than the intent (``DocumentAnswer.topics``), the
   passage's answer is given instead; when it agrees, or nothing answers, the intent's.
@@ -31,6 +31,7 @@ from typing import Any
 
 from bot import documents
 from bot.knowledge import Knowledge
+from bot.nlp import asked_facts
 from bot.nlp.keywords import count_hits
 from bot.nlp.normalize import fold
 from bot.nlp.places import NAME_WORDS
@@ -57,7 +58,7 @@ PLACES = frozenset(fold(word) for word in NAME_WORDS)
 MAX_CHOICES = 3
 
 TOPIC, DOCUMENT, CLARIFY, UNKNOWN, NOT_UNDERSTOOD = "topic", "document", "clarify", "unknown", "not_understood"
-NO_FIGURE = "no_figure"
+NO_FACT = "no_fact"
 
 
 @dataclass(frozen=True)
@@ -65,13 +66,15 @@ class Route:
     """``kind``: give the written answer of ``intent`` (TOPIC), quote ``answer`` (DOCUMENT; with
     ``intent`` the overview the quote's document belongs to), offer
     ``choices`` (CLARIFY), say "I don't know" (UNKNOWN) or "not understood" (NOT_UNDERSTOOD), or
-    say that the figure asked for is not known and offer the topic ``choices[0]`` (NO_FIGURE)."""
+    say that the detail asked for (``fact``, an ``asked_facts.Kind``'s name) is not known before
+    what the written answer of ``intent`` says (NO_FACT)."""
 
     kind: str
     intent: str | None = None
     answer: documents.DocumentAnswer | None = None
     choices: tuple[str, ...] = field(default_factory=tuple)
     from_documents: bool = False  # the documents decided (a quote, or the entry a passage matched)
+    fact: str | None = None  # NO_FACT: the kind of detail asked for
 
     @property
     def topics(self) -> tuple[str, ...]:
@@ -148,17 +151,17 @@ def route(text: str, lang: str, parse: dict[str, Any], knowledge: Knowledge, con
     if content is not None:
         return content
     has_answer = intent in knowledge.entries
-    no_figure = has_answer and documents.asks_amount(text) and not documents.has_figure(
-        knowledge.entries[intent].text.get(lang) or knowledge.entries[intent].text["da"])
-    if has_answer and confidence >= confident and not no_figure:
+    unknown = asked_facts.missing(text, knowledge.said(intent, lang)) if has_answer else None
+    if has_answer and confidence >= confident and unknown is None:
         return Route(TOPIC, intent=intent)
     if found is None:  # asked once: the policy's overview has asked already
         found = documents.best_answer(text, lang) if text.strip() else None
     if has_answer:
-        if isinstance(found, documents.DocumentAnswer) and found.words >= 2 and intent not in found.topics:
+        if isinstance(found, documents.DocumentAnswer) and found.words >= 2 and (
+                intent not in found.topics or unknown is not None):  # a passage holds the detail asked
             return _from_documents(found)
-        if no_figure:  # "hvor mange solceller …": the topic's answer has no figure to give
-            return Route(NO_FIGURE, choices=(intent,))
+        if unknown is not None:  # "hvad koster en stadeplads?": the topic's answer has no price
+            return Route(NO_FACT, intent=intent, fact=unknown.name)
         return Route(TOPIC, intent=intent)
     closest = choices(parse.get("intent_ranking") or [], knowledge)
     if isinstance(found, documents.DocumentAnswer) and not (

@@ -126,6 +126,12 @@ class Knowledge:
             source=answers.Source(entry.source, entry.verified, title, more=entry.more_sources),
             language=lang, contacts=tuple(c.item(lang) for c in self.contacts_for(entry))), buttons
 
+    def said(self, intent: str, lang: str) -> str:
+        """What the answer to ``intent`` tells the user: its text and contact lines, not its
+        source line (whose date is no answer to "when")."""
+        answer, _ = self.answer(intent, lang)
+        return "\n".join([answer.body, *(answers.contact_line(c, lang) for c in answer.contacts)])
+
     def contacts_for(self, entry: Entry) -> list[Contact]:
         """The contacts under an answer: the entry's own, in its order and once each. When Køge
         has still to supply a fact (``missing``) and the topic is the municipality's (one of its

@@ -185,17 +185,48 @@ def test_a_question_the_documents_do_not_answer_gets_i_dont_know_and_a_person(di
     assert "»" not in _texts(dispatcher)
 
 
-def test_how_many_with_a_confident_topic_whose_answer_has_no_figure_says_so_instead(dispatcher, kb):
+def test_how_many_with_a_confident_topic_whose_answer_has_no_figure_says_so_first(dispatcher, kb):
     """"Hvor mange solceller er der i kommunen?" is about green energy, but its written answer has
-    no figure: the user is told the figure is not known, with the topic and a person to choose,
-    not an answer that skips the question."""
+    no figure: the answer opens by saying the figure is not known, then gives what the topic's
+    answer says, with a person to ask; never an answer that reads as if it answered."""
     question = "Hvor mange solceller er der i kommunen?"
     assert not any(c.isdigit() for c in kb.entries["ask_green_energy"].text["da"])
     call(ActionAnswerKnowledge().run(dispatcher, make_tracker(question, "ask_green_energy",
                                                               ranking=[("ask_green_energy", 0.94)]), {}))
-    assert responses(dispatcher.messages) == ["utter_no_figure"]
-    assert [b["payload"] for b in _buttons(dispatcher)] == ["/ask_green_energy", "/request_human"]
-    assert kb.entries["ask_green_energy"].source not in _texts(dispatcher)
+    [message] = dispatcher.messages
+    body = message["custom"]["answer"]["body"]
+    assert body.startswith("Jeg kender ikke det tal, og jeg vil ikke gætte. Her er, hvad jeg ved om emnet:")
+    assert kb.entries["ask_green_energy"].text["da"].strip() in body
+    assert kb.entries["ask_green_energy"].source in message["text"]
+    assert "/request_human" in [b["payload"] for b in message["buttons"]]
+
+
+@pytest.mark.parametrize(("question", "intent", "lang", "lead"), [
+    ("Hvad er telefonnummeret til Connect Køge?", "ask_connect_koege", "da", "Jeg kender ikke telefonnummeret,"),
+    ("hvad koster en stadeplads på torvet", "ask_market_stall", "da", "Jeg kender ikke beløbet,"),
+    ("hvornår er det næste handletanksmøde", "ask_handletank", "da", "Jeg kender ikke datoen,"),
+    ("how long does it take to get an outdoor seating permit", "ask_outdoor_serving", "en",
+     "I don't know how long it takes, and I won't guess."),
+])
+def test_a_detail_the_written_answer_does_not_hold_is_said_to_be_unknown(dispatcher, kb, question, intent, lang, lead):
+    """A phone number, a price, a date or a processing time asked of a topic whose written answer
+    has none: the reply says so before the topic's answer (confident intent or not)."""
+    tracker = make_tracker(question, intent, language=lang, ranking=[(intent, 0.97)])
+    call(ActionAnswerKnowledge().run(dispatcher, tracker, {}))
+    [message] = dispatcher.messages
+    assert message["custom"]["answer"]["body"].startswith(lead)
+    assert kb.entries[intent].text[lang].strip() in message["custom"]["answer"]["body"]
+
+
+def test_a_detail_the_written_answer_holds_gets_the_answer_as_it_is(dispatcher, kb):
+    """The market stall's answer has the Parking Office's phone number; the building permit's a
+    processing time: both are answered without a caveat."""
+    for question, intent in (("hvad er telefonnummeret til stadepladser", "ask_market_stall"),
+                             ("hvor lang er sagsbehandlingstiden på en byggetilladelse", "ask_building_permit")):
+        dispatcher.messages.clear()
+        call(ActionAnswerKnowledge().run(dispatcher, make_tracker(question, intent, ranking=[(intent, 0.97)]), {}))
+        [message] = dispatcher.messages
+        assert message["custom"]["answer"]["body"] == kb.entries[intent].text["da"].strip(), question
 
 
 def test_how_much_with_a_topic_whose_answer_has_the_figure_gets_the_answer(dispatcher, kb):

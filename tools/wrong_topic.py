@@ -22,7 +22,7 @@ from bot.settings import ROOT
 HELDOUT = sorted((ROOT / "tests" / "nlu").glob("heldout*.yml"))
 #: The documents' question sets (unseen, fresh): questions on the policy and the article, and
 #: questions the documents do not answer.
-DOCUMENT_SETS = [ROOT / "tests" / "documents" / f"{name}.yml" for name in ("questions", "fresh", "fresh2", "fresh3")]
+DOCUMENT_SETS = [ROOT / "tests" / "documents" / f"{name}.yml" for name in ("questions", "fresh", "fresh2", "fresh3", "fresh4")]
 OUT_OF_SCOPE = "out_of_scope"
 #: The topic of a quote of a passage no intent covers, given to an out-of-scope message: a factual
 #: answer all the same, and a wrong one for a message that is out of scope.
@@ -145,7 +145,7 @@ def answered_topics(text: str, parse: dict, kb: knowledge.Knowledge, confident: 
     decision = routing.route(text, language_of(text), parse, kb, confident=confident)
     if decision.topics:
         return tuple(decision.topics)
-    if decision.kind in (routing.CLARIFY, routing.UNKNOWN, routing.NOT_UNDERSTOOD, routing.NO_FIGURE):
+    if decision.kind in (routing.CLARIFY, routing.UNKNOWN, routing.NOT_UNDERSTOOD, routing.NO_FACT):
         return ()
     return None  # a quote of a passage no intent covers: not counted either way
 

@@ -10,13 +10,11 @@ from bot.documents.answer import (
     NO_MATCH,
     DocumentAnswer,
     NoAnswer,
-    asks_amount,
     best_answer,
     default_index,
-    has_figure,
     names,
     reset_default_index,
 )
 
-__all__ = ["NO_MATCH", "DocumentAnswer", "NoAnswer", "asks_amount", "best_answer", "default_index",
-           "has_figure", "names", "reset_default_index"]
+__all__ = ["NO_MATCH", "DocumentAnswer", "NoAnswer", "best_answer", "default_index",
+           "names", "reset_default_index"]

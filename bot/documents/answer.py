@@ -26,8 +26,8 @@ questions (``tests/documents/tuning.yml``) and checked on the unseen set
 * it has every name the question uses (a word with a capital inside the sentence: "Connect
   Køge", "Bækgårdsvej"): a passage about something else that shares the question's other words
   is not an answer;
-* a question that asks for an amount ("hvor mange", "hvad koster") needs a passage with a
-  number in it;
+* a question that asks for a detail (an amount, a price, a date, opening hours, an address, a
+  phone number …; ``bot.nlp.asked_facts``) needs a passage that holds one;
 * margin rule: unless it covers at least ``CLEAR_COVERAGE``, its score is at least
   ``MIN_MARGIN`` (relative) above the best passage of another section that also covers
   ``MIN_COVERAGE``: two sections that answer about equally well mean the words did not decide.
@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import re
 import threading
 import time
 from collections.abc import Callable
@@ -51,6 +50,7 @@ from bot.documents.catalogue import live_documents, load_documents
 from bot.documents.index import Hit, PassageIndex
 from bot.documents.passages import DOCUMENT, KNOWLEDGE, Passage, all_passages
 from bot.documents.text import QUOTE_MAX_CHARS, QUOTE_MAX_SENTENCES, quote
+from bot.nlp import asked_facts
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ LANGUAGES = ("da", "en")
 NO_MATCH = "no_match"  # no passage shares a word with the question
 WEAK_MATCH = "weak_match"  # the best passage scores or covers too little
 AMBIGUOUS = "ambiguous"  # two sections answer about equally well
-NO_AMOUNT = "no_amount"  # an amount is asked for, and the passage has no number
+NO_FACT = "no_fact"  # a detail is asked for (an amount, a date, a phone number …) the passage does not hold
 
 
 @dataclass(frozen=True)
@@ -111,24 +111,6 @@ class NoAnswer:
     coverage: float = 0.0
 
 
-#: Questions that ask for an amount ("hvor mange …", "hvad koster …", "prisen på …"): only a
-#: text with a figure in it can answer them.
-_ASKS_AMOUNT = re.compile(r"\bhvor (mange|meget)\b|\bkost(er|e|ede)\b|\bpris|\bhow (many|much)\b|\bcosts?\b|\bprice",
-                          re.IGNORECASE)
-#: A figure: a number, or that it costs nothing ("gratis", "free of charge", "uden beregning").
-_FIGURE = re.compile(r"\d|\bgratis\b|\bfree\b|\buden (beregning|betaling)\b|\bkoster ikke\b", re.IGNORECASE)
-
-
-def asks_amount(question: str) -> bool:
-    """Whether ``question`` asks how much or how many ("hvad koster …", "how many …")."""
-    return bool(_ASKS_AMOUNT.search(question))
-
-
-def has_figure(text: str) -> bool:
-    """Whether ``text`` can answer a question about an amount: it has a number, or says "free"."""
-    return bool(_FIGURE.search(text))
-
-
 def decide(hits: list[Hit], question: str = "") -> tuple[Hit | None, str]:
     """The hit to answer ``question`` with and "", or None and the reason of the refusal."""
     if not hits:
@@ -136,8 +118,8 @@ def decide(hits: list[Hit], question: str = "") -> tuple[Hit | None, str]:
     best = hits[0]
     if best.score < MIN_SCORE or best.coverage < MIN_COVERAGE or not best.names_found:
         return None, WEAK_MATCH
-    if asks_amount(question) and not has_figure(best.passage.text):
-        return None, NO_AMOUNT
+    if asked_facts.missing(question, best.passage.text) is not None:
+        return None, NO_FACT
     if best.coverage < CLEAR_COVERAGE:
         rival = next((h for h in hits[1:] if _unit(h.passage) != _unit(best.passage)
                       and h.coverage >= MIN_COVERAGE), None)

@@ -20,6 +20,7 @@ UNSEEN = ROOT / "tests" / "documents" / "questions.yml"
 FRESH = ROOT / "tests" / "documents" / "fresh.yml"
 FRESH2 = ROOT / "tests" / "documents" / "fresh2.yml"
 FRESH3 = ROOT / "tests" / "documents" / "fresh3.yml"
+FRESH4 = ROOT / "tests" / "documents" / "fresh4.yml"
 
 
 @dataclass(frozen=True)

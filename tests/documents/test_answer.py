@@ -139,7 +139,18 @@ def test_a_question_without_content_words_is_refused(index):
 
 def test_an_amount_needs_a_number_in_the_passage(index):
     result = best_answer("Hvor mange erhvervsklasser er der?", "da", include_knowledge=False, index=index)
-    assert isinstance(result, NoAnswer) and result.reason == answering.NO_AMOUNT
+    assert isinstance(result, NoAnswer) and result.reason == answering.NO_FACT
+
+
+def test_a_detail_asked_for_needs_that_detail_in_the_passage(index):
+    """A passage that matches the question's words well is still refused when the question asks
+    for a detail (here a phone number or a date) that the passage does not hold."""
+    passage = next(p for p in index.passages if "Anlægsportal" in p.text and not any(c.isdigit() for c in p.text))
+    hit = [Hit(passage, 0.60, 1.0, (), ())]
+    assert answering.decide(hit, "Hvad er Bygge- og Anlægsportalen?")[0] is hit[0]
+    for question in ("Hvad er telefonnummeret til Bygge- og Anlægsportalen?",
+                     "Hvornår er fristen for Bygge- og Anlægsportalen?"):
+        assert answering.decide(hit, question) == (None, answering.NO_FACT), question
 
 
 def test_nothing_of_the_question_is_logged(index, caplog):

@@ -1,0 +1,106 @@
+"""What kind of fact a question asks for, and whether a text holds one.
+
+"Hvad er telefonnummeret til Connect Køge?" is about Connect Køge, but an answer about Connect
+Køge without a phone number does not answer it: the user asked for a detail, and a confident
+answer on the topic that skips it reads as if there were none. The same for an amount or a price,
+a date or deadline, opening hours, an address, an e-mail address, a processing time and an
+identifying number (CVR, EAN). Each ``Kind`` has the words that ask for its fact and the shape
+of the fact in a text; ``missing`` gives the kind a question asks for that a text does not hold.
+A written answer or a passage without it is not given as the answer (``actions/routing.py``,
+``bot/documents/answer.py``); the assistant says it does not know that detail and offers the
+topic and a person.
+
+Only explicit requests count ("hvad er adressen", "hvornår har … åbent", "hvor lang tid"): a
+"hvornår skal jeg søge?" asks for a condition, not a date, and is left to the answer. The words
+are Danish and English; the fact shapes are checked on the answer's body and contact lines,
+never on its source line (whose date would look like an answer to any date question).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_I = re.IGNORECASE
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A kind of fact: ``name`` (``utter_unknown_fact_<name>`` says it is not known), the words of
+    a question that asks for it, and its shape in a text."""
+
+    name: str
+    asks: re.Pattern[str]
+    holds: re.Pattern[str]
+
+    def asked(self, question: str) -> bool:
+        return bool(self.asks.search(question))
+
+    def held(self, text: str) -> bool:
+        return bool(self.holds.search(text))
+
+
+_MONTHS = ("januar|februar|marts|april|maj|juni|juli|august|september|oktober|november|december|"
+           "january|february|march|may|june|july|october")
+_DAYS = "mandag|tirsdag|onsdag|torsdag|fredag|lørdag|søndag|monday|tuesday|wednesday|thursday|friday|saturday|sunday"
+_SEASONS = "foråret|sommeren|efteråret|vinteren|spring|summer|autumn|winter"
+_UNITS = (r"(?:arbejds)?(?:uge|uger|dag|dage|døgn|måned|måneder|år|timer)|"
+          r"(?:working )?(?:weeks?|days?|months?|years?|hours?)")
+_UNITS = f"(?:{_UNITS})"
+_PHONE = r"(?<!\d)(?:\+45\s?)?\d{2}\s?\d{2}\s?\d{2}\s?\d{2}(?!\d)"
+
+KINDS: tuple[Kind, ...] = (
+    Kind("phone",
+         re.compile(r"\btelefon\w*|\btlf\b|\bphone\b", _I),
+         re.compile(_PHONE)),
+    Kind("email",
+         re.compile(r"e-?mail-?adresse|\bmailadresse|\be-?mail address|"
+                    r"\b(?:hvad|hvilken) er (?:\w+ )?e-?mail(?:en)?\b|\bwhat is (?:the|their|its|your) e-?mail\b", _I),
+         re.compile(r"@")),
+    Kind("address",
+         re.compile(r"\badresse(?:n|r|rne)?\b|\baddress\b", _I),
+         # a street and number ("Torvet 1", "Ivar Huitfeldts Vej 5") or a postcode and town ("4600 Køge")
+         re.compile(r"\b[A-ZÆØÅ][\wæøå]*(?:vej|gade|torv|torvet|plads|allé|alle|vænge|stræde|parken)\s+\d+"
+                    r"|\b(?:Torvet|Vej|Gade)\s+\d+|\b[1-9]\d{3}\s+[A-ZÆØÅ]")),
+    Kind("opening_hours",
+         re.compile(r"åbningstid\w*|\b(?:har|holder) (?:\w+ ){1,3}åbent\b|\båbent (?:i dag|i morgen|på|om)\b|"
+                    r"\bopening hours\b|\bwhen (?:are|is) (?:\w+ ){1,3}open\b", _I),
+         re.compile(r"\bkl\.?\s?\d|\d{1,2}[.:]\d{2}|\b\d{1,2}\s?[-–]\s?\d{1,2}\b", _I)),
+    Kind("date",
+         re.compile(r"\b(?:hvilken|hvad er) (?:\w+ )?dato(?:en)?\b|\bdatoen\b|\bansøgningsfrist\w*|\bfrist(?:en)?\b|"
+                    r"\bdeadline\b|\bhvornår (?:er|bliver|holdes|afholdes|starter|åbner) (?:der )?(?:det |den |de )?næste\b|"
+                    r"\bwhat date\b|\bwhen is the next\b", _I),
+         # a month, a weekday, a season, a date in figures; or that there is none to give
+         re.compile(rf"\b(?:{_MONTHS}|{_DAYS}|{_SEASONS})\b|\b\d{{1,2}}[./]\d{{1,2}}[./]\d{{2,4}}\b|"
+                    r"\bløbende\b|\bingen (?:ansøgnings)?frist\b|\blukket\b|\brolling\b|\bno deadline\b|\bclosed\b", _I)),
+    Kind("duration",
+         re.compile(r"\bhvor lang(?:t|e)? (?:tid|er)\b|\w*behandlingstid\w*|\bhow long\b|\bprocessing time\b", _I),
+         re.compile(rf"(?:\d+|\b(?:en|et|to|tre|fire|fem|seks|otte|ti|nogle|få|a|an|one|two|three|four|five|six|a few))"
+                    rf"\s*(?:[-–]\s*\d+\s*)?{_UNITS}\b|\bsamme dag\b|\bthe same day\b", _I)),
+    Kind("number",
+         # an identifying number (CVR, EAN, P-nummer); a phone number is ``phone``'s
+         re.compile(r"\b(?:hvad|hvilket) er (?:\w+ )?(?!telefon|tlf)[\w-]*nummer(?:et)?\b|"
+                    r"\bwhat is (?:the|their|its) (?!phone)[\w-]+ number\b", _I),
+         re.compile(r"(?<![\d.,])\d{8,}(?![\d.,])")),
+    Kind("price",
+         re.compile(r"\bkost(?:er|e|ede)\b|\bpris\w*|\bprice\b|\bcosts?\b|"
+                    r"\b(?:hvad|hvor høj|hvor stor) (?:er|bliver|var) (?:\w+ )?[\w-]*"
+                    r"(?:afgiften|gebyret|taksten|renten|lønnen|huslejen|lejen|beløbet)\b|"
+                    r"\bwhat is the [\w-]*\s?(?:fee|interest rate|salary|wage|rent|tax)\b", _I),
+         re.compile(r"\d[\d.,]*\s*(?:kr\b|kroner|dkk|mio|millioner|mia|%|procent|euro|€)|(?:\bdkk|\bkr\.|\beur|€)\s?\d|\bgratis\b|\bfree\b|"
+                    r"\buden (?:beregning|betaling)\b|\bkoster ikke\b", _I)),
+    Kind("amount",
+         re.compile(r"\bhvor (?:mange|meget)\b|\bhow (?:many|much)\b", _I),
+         re.compile(r"\d|\bgratis\b|\bfree\b|\buden (?:beregning|betaling)\b|\bkoster ikke\b", _I)),
+)
+BY_NAME = {kind.name: kind for kind in KINDS}
+
+
+def asked(question: str) -> tuple[Kind, ...]:
+    """The kinds of fact ``question`` asks for (most often none)."""
+    return tuple(kind for kind in KINDS if kind.asked(question))
+
+
+def missing(question: str, text: str) -> Kind | None:
+    """The first kind of fact ``question`` asks for that ``text`` does not hold; None when the
+    question asks for no such detail or the text holds every one it asks for."""
+    return next((kind for kind in asked(question) if not kind.held(text)), None)

@@ -1,0 +1,83 @@
+"""What a question asks for, and whether a text holds it (``bot.nlp.asked_facts``)."""
+from __future__ import annotations
+
+import pytest
+
+from bot import wording
+from bot.nlp import asked_facts
+
+
+@pytest.mark.parametrize(("question", "kind"), [
+    ("Hvad er telefonnummeret til Connect Køge?", "phone"),
+    ("what is the phone number of the business service", "phone"),
+    ("hvad er e-mailadressen til miljøteamet", "email"),
+    ("Hvad er adressen på Campus Køge?", "address"),
+    ("Hvornår har turistinformationen åbent?", "opening_hours"),
+    ("åbningstider borgerservice", "opening_hours"),
+    ("Hvilken dato er det næste erhvervstopmøde?", "date"),
+    ("innobooster ansøgningsfrist", "date"),
+    ("when is the next Handletank meeting", "date"),
+    ("Hvor lang er sagsbehandlingstiden på en byggetilladelse?", "duration"),
+    ("how long does it take to get an environmental approval", "duration"),
+    ("Hvad er CVR-nummeret på Køge Kommune?", "number"),
+    ("Hvad koster en stadeplads?", "price"),
+    ("Hvad er renten på et iværksætterlån?", "price"),
+    ("Hvad er dækningsafgiften for erhvervsejendomme?", "price"),
+    ("Hvor mange solceller er der i kommunen?", "amount"),
+    ("how many companies are there in Køge", "amount"),
+])
+def test_a_question_that_asks_for_a_detail(question, kind):
+    assert kind in [k.name for k in asked_facts.asked(question)]
+
+
+@pytest.mark.parametrize("question", [
+    "hvornår skal jeg søge byggetilladelse",  # a condition, not a date
+    "hvordan får jeg et CVR-nummer",
+    "Hvor ligger erhvervsgrundene?",
+    "kan I ringe mig op",
+    "what does the green transition team do",
+])
+def test_a_question_that_asks_for_no_detail(question):
+    assert asked_facts.asked(question) == ()
+
+
+@pytest.mark.parametrize(("question", "text"), [
+    ("Hvad er telefonnummeret til Erhvervsstyrelsen?", "Kontakt: Erhvervsstyrelsen (Virk), 35 29 10 00"),
+    ("hvad er jeres e-mail", "Kontakt: Teknik- og Miljøforvaltningen, tmf@koege.dk"),
+    ("Hvad er adressen?", "Kontakt: Køge Kommune, Torvet 1, 4600 Køge"),
+    ("Hvornår har I åbent i dag?", "Vi har åbent kl. 10-15."),
+    ("smv grøn ansøgningsfrist", "SMV:Grøn 2.0 åbnede 26. april 2023."),
+    ("markedsmodningsfonden frist", "Markedsmodningsfonden er lukket."),
+    ("Hvor lang er sagsbehandlingstiden?", "Forventet sagsbehandlingstid er cirka 10 uger."),
+    ("Innobooster, how long until we get an answer?", "You usually get an answer within about a month."),
+    ("hvor lang tid før skal man søge", "Søg mindst 10 arbejdsdage før arbejdet starter."),
+    ("hvad koster det at registrere et ApS", "Registrering af ApS koster 670 kr."),
+    ("what does a permit cost", "The hourly fee was DKK 1,006 in 2023."),
+    ("hvad koster en virksomhedsbesøg", "Besøget er gratis."),
+    ("hvor meget kan man få i smv grøn", "Op til 300.000 kr."),
+])
+def test_a_text_that_holds_the_detail(question, text):
+    assert asked_facts.missing(question, text) is None
+
+
+@pytest.mark.parametrize(("question", "text", "kind"), [
+    ("Hvad er telefonnummeret til Connect Køge?", "Connect Køge er en erhvervsfond. Kontakt: Vestergade 3C, Køge", "phone"),
+    ("Hvad er CVR-nummeret på Køge Kommune?", "Kontakt: Erhvervsstyrelsen, 35 29 10 00", "number"),
+    ("Hvilken dato er næste møde?", "Den blev sat i gang på baggrund af budgetaftalen for 2021-24.", "date"),
+    ("hvor lang tid tager en miljøgodkendelse", "Listevirksomheder (bilag 1 og 2) skal have miljøgodkendelse.", "duration"),
+    ("hvad koster en erhvervsgrund", "Arealerne udbydes fra 2024 til 2028.", "price"),
+    ("Hvornår har turistinformationen åbent?", "Der skal laves en turismestrategi.", "opening_hours"),
+])
+def test_a_text_without_the_detail(question, text, kind):
+    missing = asked_facts.missing(question, text)
+    assert missing is not None and missing.name == kind
+
+
+@pytest.mark.parametrize("lang", ["da", "en"])
+def test_every_kind_has_its_words_in_both_languages(lang):
+    """The reply names the detail it does not know (``utter_unknown_fact_<kind>``)."""
+    for kind in asked_facts.KINDS:
+        words = wording.text(f"utter_unknown_fact_{kind.name}", lang)
+        sentence = wording.text("utter_unknown_fact", lang, fact=words)
+        assert words in sentence and "{" not in sentence
+    assert wording.text("utter_unknown_fact_phone", "en") != wording.text("utter_unknown_fact_phone", "da")
