@@ -229,6 +229,28 @@ def test_a_detail_the_written_answer_holds_gets_the_answer_as_it_is(dispatcher, 
         assert message["custom"]["answer"]["body"] == kb.entries[intent].text["da"].strip(), question
 
 
+def test_an_unsure_intent_with_nothing_else_to_answer_offers_the_closest_topics(dispatcher):
+    """Below ``routing.UNSURE`` and with no passage that answers, the topics the NLU found closest
+    are offered, not the first one's answer; above it, or with one topic only, the answer."""
+    unsure = make_tracker("vi starter en lille produktion op med grej fra andre", "ask_green_start",
+                          ranking=[("ask_green_start", 0.42), ("ask_entrepreneur", 0.31), ("greet", 0.01)])
+    call(ActionAnswerKnowledge().run(dispatcher, unsure, {}))
+    assert responses(dispatcher.messages) == ["utter_clarify"]
+    assert [b["payload"] for b in _buttons(dispatcher)] == ["/ask_green_start", "/ask_entrepreneur", "/request_human"]
+    for ranking in ([("ask_green_start", 0.55), ("ask_entrepreneur", 0.31)], [("ask_green_start", 0.42), ("greet", 0.3)]):
+        dispatcher.messages.clear()
+        call(ActionAnswerKnowledge().run(dispatcher, make_tracker("vi starter en lille produktion op med grej fra andre",
+                                                                  ranking[0][0], ranking=ranking), {}))
+        assert responses(dispatcher.messages) != ["utter_clarify"], ranking
+
+
+def test_a_persons_name_the_answer_does_not_give_is_said_to_be_unknown(dispatcher, kb):
+    call(ActionAnswerKnowledge().run(dispatcher, make_tracker("Hvem er direktør for Erhvervshus Sjælland?", "ask_erhvervshus",
+                                                              ranking=[("ask_erhvervshus", 1.0)]), {}))
+    [message] = dispatcher.messages
+    assert message["custom"]["answer"]["body"].startswith("Jeg kender ikke navnet, og jeg vil ikke gætte.")
+
+
 def test_how_much_with_a_topic_whose_answer_has_the_figure_gets_the_answer(dispatcher, kb):
     call(ActionAnswerKnowledge().run(dispatcher, make_tracker("hvor meget kan man få i smv grøn", "ask_grant_smv_groen",
                                                               ranking=[("ask_grant_smv_groen", 0.97)]), {}))

@@ -8,7 +8,7 @@ unknown question (optimistic for every method alike: the thresholds are fitted p
 ``calibrate``: for the project's method (and BM25 with ``bm25s``), how many answers are right,
 wrong and refused for thresholds around the chosen ones (``bot.documents.answer``), on the
 TUNING set.
-``evaluate --set tuning|unseen|fresh``: ``best_answer`` on a set: right, wrong and refused
+``evaluate --set tuning|unseen|fresh|fresh2…fresh5``: ``best_answer`` on a set: right, wrong and refused
 answers, unknowns refused, index build time and query time. The unseen and fresh sets are for
 checking only, never for choosing.
 
@@ -31,7 +31,7 @@ import numpy as np
 from bot.documents import answer as answering
 from bot.documents.index import PassageIndex
 from bot.documents.passages import DOCUMENT, all_passages
-from bot.documents.questions import FRESH, FRESH2, FRESH3, FRESH4, TUNING, UNSEEN, Question, QuestionSet, load
+from bot.documents.questions import SETS, Question, QuestionSet, load
 
 Scorer = Callable[[list[str]], np.ndarray]
 
@@ -236,11 +236,11 @@ def evaluate(questions: QuestionSet, name: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("command", choices=("compare", "calibrate", "evaluate"))
-    parser.add_argument("--set", choices=("tuning", "unseen", "fresh", "fresh2", "fresh3", "fresh4"), default="tuning")
+    parser.add_argument("--set", choices=tuple(SETS), default="tuning")
     args = parser.parse_args(argv)
     if args.command != "evaluate" and args.set != "tuning":
         parser.error("compare and calibrate use the tuning set only")
-    questions = load({"tuning": TUNING, "unseen": UNSEEN, "fresh": FRESH, "fresh2": FRESH2, "fresh3": FRESH3, "fresh4": FRESH4}[args.set])
+    questions = load(SETS[args.set])
     {"compare": lambda: compare(questions), "calibrate": lambda: calibrate(questions),
      "evaluate": lambda: evaluate(questions, args.set)}[args.command]()
     return 0

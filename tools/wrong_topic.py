@@ -22,7 +22,7 @@ from bot.settings import ROOT
 HELDOUT = sorted((ROOT / "tests" / "nlu").glob("heldout*.yml"))
 #: The documents' question sets (unseen, fresh): questions on the policy and the article, and
 #: questions the documents do not answer.
-DOCUMENT_SETS = [ROOT / "tests" / "documents" / f"{name}.yml" for name in ("questions", "fresh", "fresh2", "fresh3", "fresh4")]
+DOCUMENT_SETS = [ROOT / "tests" / "documents" / f"{name}.yml" for name in ("questions", "fresh", "fresh2", "fresh3", "fresh4", "fresh5")]
 OUT_OF_SCOPE = "out_of_scope"
 #: The topic of a quote of a passage no intent covers, given to an out-of-scope message: a factual
 #: answer all the same, and a wrong one for a message that is out of scope.

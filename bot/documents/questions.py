@@ -21,6 +21,10 @@ FRESH = ROOT / "tests" / "documents" / "fresh.yml"
 FRESH2 = ROOT / "tests" / "documents" / "fresh2.yml"
 FRESH3 = ROOT / "tests" / "documents" / "fresh3.yml"
 FRESH4 = ROOT / "tests" / "documents" / "fresh4.yml"
+FRESH5 = ROOT / "tests" / "documents" / "fresh5.yml"
+#: Every set by the name ``tools.documents_eval --set`` takes.
+SETS = {"tuning": TUNING, "unseen": UNSEEN, "fresh": FRESH, "fresh2": FRESH2, "fresh3": FRESH3, "fresh4": FRESH4,
+        "fresh5": FRESH5}
 
 
 @dataclass(frozen=True)

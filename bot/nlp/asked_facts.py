@@ -13,7 +13,9 @@ topic and a person.
 Only explicit requests count ("hvad er adressen", "hvornår har … åbent", "hvor lang tid"): a
 "hvornår skal jeg søge?" asks for a condition, not a date, and is left to the answer. The words
 are Danish and English; the fact shapes are checked on the answer's body and contact lines,
-never on its source line (whose date would look like an answer to any date question).
+never on its source line (whose date would look like an answer to any date question). A date,
+price, amount or duration asked for a year ("fristen i 2026") needs that year in the text: the
+figures of an earlier round are no answer.
 """
 from __future__ import annotations
 
@@ -21,6 +23,11 @@ import re
 from dataclasses import dataclass
 
 _I = re.IGNORECASE
+
+
+_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+#: Kinds whose answer belongs to a year the question may name.
+_BY_YEAR = frozenset({"date", "price", "amount", "duration"})
 
 
 @dataclass(frozen=True)
@@ -35,8 +42,12 @@ class Kind:
     def asked(self, question: str) -> bool:
         return bool(self.asks.search(question))
 
-    def held(self, text: str) -> bool:
-        return bool(self.holds.search(text))
+    def held(self, question: str, text: str) -> bool:
+        """Whether ``text`` holds what ``question`` asks for of this kind (for a year the question
+        names, that year too)."""
+        if not self.holds.search(text):
+            return False
+        return self.name not in _BY_YEAR or set(_YEAR.findall(question)) <= set(_YEAR.findall(text))
 
 
 _MONTHS = ("januar|februar|marts|april|maj|juni|juli|august|september|oktober|november|december|"
@@ -46,6 +57,9 @@ _SEASONS = "foråret|sommeren|efteråret|vinteren|spring|summer|autumn|winter"
 _UNITS = (r"(?:arbejds)?(?:uge|uger|dag|dage|døgn|måned|måneder|år|timer)|"
           r"(?:working )?(?:weeks?|days?|months?|years?|hours?)")
 _UNITS = f"(?:{_UNITS})"
+#: A person's role ("hvem er direktør for …"; not "hvem er ansvarlig for …", which asks for a unit).
+_ROLES = "(?:direktør|leder|chef|formand|borgmester|kontaktperson)(?:en)?"
+_NAME = "[A-ZÆØÅ][a-zæøå]+ [A-ZÆØÅ][a-zæøå]+"
 _PHONE = r"(?<!\d)(?:\+45\s?)?\d{2}\s?\d{2}\s?\d{2}\s?\d{2}(?!\d)"
 
 KINDS: tuple[Kind, ...] = (
@@ -66,7 +80,8 @@ KINDS: tuple[Kind, ...] = (
                     r"\bopening hours\b|\bwhen (?:are|is) (?:\w+ ){1,3}open\b", _I),
          re.compile(r"\bkl\.?\s?\d|\d{1,2}[.:]\d{2}|\b\d{1,2}\s?[-–]\s?\d{1,2}\b", _I)),
     Kind("date",
-         re.compile(r"\b(?:hvilken|hvad er) (?:\w+ )?dato(?:en)?\b|\bdatoen\b|\bansøgningsfrist\w*|\bfrist(?:en)?\b|"
+         re.compile(r"\b(?:hvilken|hvad er) (?:\w+ )?dato(?:en)?\b|\bdatoen\b|\bhvilke (?:uge)?dage\b|"
+                    r"\bhvilken ugedag\b|\bwhich days?\b|\bansøgningsfrist\w*|\bfrist(?:en)?\b|"
                     r"\bdeadline\b|\bhvornår (?:er|bliver|holdes|afholdes|starter|åbner) (?:der )?(?:det |den |de )?næste\b|"
                     r"\bwhat date\b|\bwhen is the next\b", _I),
          # a month, a weekday, a season, a date in figures; or that there is none to give
@@ -82,17 +97,22 @@ KINDS: tuple[Kind, ...] = (
                     r"\bwhat is (?:the|their|its) (?!phone)[\w-]+ number\b", _I),
          re.compile(r"(?<![\d.,])\d{8,}(?![\d.,])")),
     Kind("price",
-         re.compile(r"\bkost(?:er|e|ede)\b|\bpris\w*|\bprice\b|\bcosts?\b|"
+         re.compile(r"\bkost(?:er|e|ede)\b|\b\w*pris(?:en|er|erne)?\b|\bpris\w*|\bprice\b|\bcosts?\b|"
+                    r"\bhvilke[nt]? (?:\w+ )?(?:rente|løn|afgift|gebyr|takst|husleje)\b|"
                     r"\b(?:hvad|hvor høj|hvor stor) (?:er|bliver|var) (?:\w+ )?[\w-]*"
                     r"(?:afgiften|gebyret|taksten|renten|lønnen|huslejen|lejen|beløbet)\b|"
                     r"\bwhat is the [\w-]*\s?(?:fee|interest rate|salary|wage|rent|tax)\b", _I),
-         re.compile(r"\d[\d.,]*\s*(?:kr\b|kroner|dkk|mio|millioner|mia|%|procent|euro|€)|(?:\bdkk|\bkr\.|\beur|€)\s?\d|\bgratis\b|\bfree\b|"
-                    r"\buden (?:beregning|betaling)\b|\bkoster ikke\b", _I)),
+         re.compile(r"\d[\d.,]*\s*(?:kr\b|kroner|dkk|mio|millioner|mia|%|procent|euro|€)|(?:\bdkk|\bkr\.|\beur|€)\s?\d|"
+                    r"\bgratis\b|\bfree\b|\buden (?:beregning|betaling)\b|\bkoster ikke\b", _I)),
+    Kind("person",
+         re.compile(rf"\bhvem er (?:\w+ )?{_ROLES}\b|\bhvad hedder (?:\w+ )?{_ROLES}\b|"
+                    r"\b(?:who is|what is the name of) (?:the )?(?:director|head|manager|chair|mayor|contact person)\b", _I),
+         # a name beside its role: "Allan Munch, direktør for …", "direktør for Connect Køge, Allan Munch"
+         re.compile(rf"{_NAME},? (?:der er )?{_ROLES}|{_ROLES}(?: (?:for|af|i))?(?: \w+){{0,3}}, {_NAME}")),
     Kind("amount",
          re.compile(r"\bhvor (?:mange|meget)\b|\bhow (?:many|much)\b", _I),
          re.compile(r"\d|\bgratis\b|\bfree\b|\buden (?:beregning|betaling)\b|\bkoster ikke\b", _I)),
 )
-BY_NAME = {kind.name: kind for kind in KINDS}
 
 
 def asked(question: str) -> tuple[Kind, ...]:
@@ -103,4 +123,4 @@ def asked(question: str) -> tuple[Kind, ...]:
 def missing(question: str, text: str) -> Kind | None:
     """The first kind of fact ``question`` asks for that ``text`` does not hold; None when the
     question asks for no such detail or the text holds every one it asks for."""
-    return next((kind for kind in asked(question) if not kind.held(text)), None)
+    return next((kind for kind in asked(question) if not kind.held(question, text)), None)
