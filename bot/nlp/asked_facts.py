@@ -23,8 +23,6 @@ import re
 from dataclasses import dataclass
 
 _I = re.IGNORECASE
-
-
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 #: Kinds whose answer belongs to a year the question may name.
 _BY_YEAR = frozenset({"date", "price", "amount", "duration"})
