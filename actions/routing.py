@@ -158,7 +158,9 @@ def route(text: str, lang: str, parse: dict[str, Any], knowledge: Knowledge, con
     if content is not None:
         return content
     has_answer = intent in knowledge.entries
-    unknown = asked_facts.missing(text, knowledge.said(intent, lang)) if has_answer else None
+    # most messages ask for no detail: the answer's text is only built for those that do
+    asks_detail = has_answer and bool(asked_facts.asked(text))
+    unknown = asked_facts.missing(text, knowledge.said(intent, lang)) if asks_detail else None
     if has_answer and confidence >= confident and unknown is None:
         return Route(TOPIC, intent=intent)
     if found is None:  # asked once: the policy's overview has asked already
