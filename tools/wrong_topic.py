@@ -17,12 +17,13 @@ from pathlib import Path
 
 from actions import routing
 from bot import knowledge
+from bot.documents.questions import SETS
 from bot.settings import ROOT
 
 HELDOUT = sorted((ROOT / "tests" / "nlu").glob("heldout*.yml"))
 #: The documents' question sets (unseen, fresh): questions on the policy and the article, and
 #: questions the documents do not answer.
-DOCUMENT_SETS = [ROOT / "tests" / "documents" / f"{name}.yml" for name in ("questions", "fresh", "fresh2", "fresh3", "fresh4", "fresh5")]
+DOCUMENT_SETS = [path for name, path in SETS.items() if name != "tuning"]
 OUT_OF_SCOPE = "out_of_scope"
 #: The topic of a quote of a passage no intent covers, given to an out-of-scope message: a factual
 #: answer all the same, and a wrong one for a message that is out of scope.

@@ -58,6 +58,8 @@ _UNITS = f"(?:{_UNITS})"
 #: A person's role ("hvem er direktør for …"; not "hvem er ansvarlig for …", which asks for a unit).
 _ROLES = "(?:direktør|leder|chef|formand|borgmester|kontaktperson)(?:en)?"
 _NAME = "[A-ZÆØÅ][a-zæøå]+ [A-ZÆØÅ][a-zæøå]+"
+#: That something costs nothing: an answer to a price or an amount.
+_FREE = r"\bgratis\b|\bfree\b|\buden (?:beregning|betaling)\b|\bkoster ikke\b"
 _PHONE = r"(?<!\d)(?:\+45\s?)?\d{2}\s?\d{2}\s?\d{2}\s?\d{2}(?!\d)"
 
 KINDS: tuple[Kind, ...] = (
@@ -101,7 +103,7 @@ KINDS: tuple[Kind, ...] = (
                     r"(?:afgiften|gebyret|taksten|renten|lønnen|huslejen|lejen|beløbet)\b|"
                     r"\bwhat is the [\w-]*\s?(?:fee|interest rate|salary|wage|rent|tax)\b", _I),
          re.compile(r"\d[\d.,]*\s*(?:kr\b|kroner|dkk|mio|millioner|mia|%|procent|euro|€)|(?:\bdkk|\bkr\.|\beur|€)\s?\d|"
-                    r"\bgratis\b|\bfree\b|\buden (?:beregning|betaling)\b|\bkoster ikke\b", _I)),
+                    + _FREE, _I)),
     Kind("person",
          re.compile(rf"\bhvem er (?:\w+ )?{_ROLES}\b|\bhvad hedder (?:\w+ )?{_ROLES}\b|"
                     r"\b(?:who is|what is the name of) (?:the )?(?:director|head|manager|chair|mayor|contact person)\b", _I),
@@ -109,7 +111,7 @@ KINDS: tuple[Kind, ...] = (
          re.compile(rf"{_NAME},? (?:der er )?{_ROLES}|{_ROLES}(?: (?:for|af|i))?(?: \w+){{0,3}}, {_NAME}")),
     Kind("amount",
          re.compile(r"\bhvor (?:mange|meget)\b|\bhow (?:many|much)\b", _I),
-         re.compile(r"\d|\bgratis\b|\bfree\b|\buden (?:beregning|betaling)\b|\bkoster ikke\b", _I)),
+         re.compile(r"\d|" + _FREE, _I)),
 )
 
 
