@@ -105,7 +105,7 @@ SETTINGS: dict[str, Setting] = {
     "RASA_MODEL": S("models/koege.tar.gz", "The trained model the server loads."),
     "RASA_PUBLIC_URL": S("http://localhost:5005", "The Rasa server's URL as browsers reach it; the widget connects to its socket.io there. Unset, it follows RASA_PORT."),
     "RASA_LOG_FILE": S("var/rasa.log", "Log file of the Rasa server (no message texts)."),
-    "RASA_CORRECTIONS": S("all", "Which of the speed corrections of Rasa's code (bot/rasa_patches/, bot/rasa_ext/) the Rasa server, rasa train, rasa test and the NLU check apply: all, none (Rasa's own code, to compare), or numbers such as 1,8,15. The behaviour corrections (4, 5, 6, 18) are always applied.", _corrections),
+    "RASA_CORRECTIONS": S("all", "Which of the speed corrections of Rasa's code (bot/rasa_patches/, bot/rasa_ext/) the Rasa server, rasa train, rasa test and the NLU check apply: all, none (Rasa's own code, to compare), or numbers such as 1,8,15. The behaviour corrections (4, 5, 6, 18, 20) are always applied.", _corrections),
     "WIDGET_SESSION_SECRET": S("", "Key of the chat widget's session tokens (an HMAC of the conversation id): a browser resumes or rates only the conversation it was given. Empty: a random one per start, written to var/widget-session-key. Set it (the same on every Rasa instance and web server) in production.", secret=True),
     # web server (widget, demo page, privacy page)
     "WEB_PORT": S("8080", "Port of the web server: the chat widget, its demo page and the privacy page.", _port),

@@ -194,7 +194,7 @@ def action_environment(tmp_path, monkeypatch):
 STAFFED_CLOCK = "2026-12-02T10:00"  # a Wednesday at 10: inside the staffed hours (HANDOVER_CLOCK)
 TELEGRAM_PUSH_TOKEN = "push-token-for-tests-0123456789"
 TELEGRAM_BRIDGE_TOKEN = "bridge-token-for-tests-0123456789"
-PRODUCTION_REDIS_DB = "4"  # its own: the cluster tests take 5-14, test_limits 15, test_channels 3
+PRODUCTION_REDIS_DB = "4"  # its own: the cluster tests take 5-14, test_limits 15, test_channels 3, test_rasa_ext 2
 
 
 def cvr_settings(register: FakeCvrRegister) -> dict[str, str]:

@@ -1,6 +1,6 @@
 """The project's classes at Rasa's extension points (``bot/rasa_ext/``), each against Rasa's own
-class on the same inputs: the tracker store (corrections 2, 3, 6, 14), spaCy (7), TED (8), the
-channel blueprint's routes and listeners (4, 17), DIET (19); and the check that stops them when the Rasa
+class on the same inputs: the tracker store (corrections 2, 3, 6, 14), the Redis lock store (20),
+spaCy (7), TED (8), the channel blueprint's routes and listeners (4, 17), DIET (19); and the check that stops them when the Rasa
 code they override is not what they were written against.
 
 ``RASA_CORRECTIONS=<all but N> pytest tests/test_rasa_ext.py tests/test_rasa_patches.py`` shows
@@ -12,6 +12,7 @@ import contextlib
 import dataclasses
 import functools
 import gc
+import json
 import os
 import socket
 import subprocess
@@ -19,14 +20,20 @@ import sys
 from types import SimpleNamespace
 
 import pytest
+import redis
 import sqlalchemy as sa
+from rasa.core.lock import TicketLock
+from rasa.core.lock_store import InMemoryLockStore, LockError
+from rasa.core.lock_store import LockStore as RasaLockStore
+from rasa.core.lock_store import RedisLockStore as RasaRedisLockStore
 from rasa.core.tracker_store import FailSafeTrackerStore, InMemoryTrackerStore, SQLTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.utils.endpoints import EndpointConfig
 
 from bot import rasa_patches
-from bot.rasa_ext import server, tracker_store
+from bot.rasa_ext import lock_store, server, tracker_store
 from bot.rasa_ext.spacy_nlp import SpacyNLP
 from bot.rasa_ext.tracker_store import ReadingFailsTrackerStore, TrackerStore
 from bot.rasa_patches import guard
@@ -186,6 +193,115 @@ def test_a_rasa_server_that_fell_back_to_the_in_memory_store_does_not_start(tmp_
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 2, done.stderr[-3000:]
     assert "NoSuchStore" in done.stderr and "the server does not start" in done.stderr
+
+
+# ---- the lock store (endpoints.yml) -------------------------------------------------------------
+
+LOCK_REDIS_DB = 2  # its own (tests/conftest.py, PRODUCTION_REDIS_DB, lists the others)
+
+
+@pytest.fixture
+def lock_redis():
+    client = redis.Redis(host="127.0.0.1", port=6379, db=LOCK_REDIS_DB)
+    client.flushdb()
+    yield client
+    client.flushdb()
+
+
+def _lock_store(kind: str):
+    """One worker's Redis lock store: Rasa's own, or the one endpoints.yml names."""
+    if kind == "rasa":
+        return RasaRedisLockStore(host="127.0.0.1", port=6379, db=LOCK_REDIS_DB)
+    return lock_store.LockStore(EndpointConfig(url="127.0.0.1", port=6379, db=LOCK_REDIS_DB, store="redis"))
+
+
+@pytest.mark.parametrize("kind", ["rasa", "ours"])
+def test_a_ticket_issued_while_another_worker_finishes_is_not_lost(kind, lock_redis, monkeypatch):
+    """Correction 20. Worker A finishes a message while the conversation's next message reaches
+    worker B, whose ticket is written between A's read of the lock and A's write. Rasa's store
+    writes A's copy over it and deletes the lock: B's message fails ("Could not acquire lock", an
+    HTTP 500). The project's store repeats A's transaction, and B is served next."""
+    a, b = _lock_store(kind), _lock_store(kind)
+    first = a.issue_ticket("c", 10)
+    issued = []
+    remove = TicketLock.remove_ticket_for
+
+    def meanwhile_b_arrives(self, number):
+        monkeypatch.setattr(TicketLock, "remove_ticket_for", remove)
+        issued.append(b.issue_ticket("c", 10))
+        remove(self, number)
+
+    monkeypatch.setattr(TicketLock, "remove_ticket_for", meanwhile_b_arrives)
+    a.cleanup("c", first)
+    taking = b._acquire_lock("c", issued[0], 0.01)
+    if kind == "rasa":
+        with pytest.raises(LockError):
+            asyncio.run(taking)
+    else:
+        assert asyncio.run(taking).now_serving == issued[0] != first
+
+
+@pytest.mark.parametrize("kind", ["rasa", "ours"])
+def test_two_workers_taking_a_ticket_at_once_get_different_numbers(kind, lock_redis, monkeypatch):
+    """Correction 20. Both read the lock before either writes it: with Rasa's store both get
+    the same number, and both handle the conversation at once."""
+    a, b = _lock_store(kind), _lock_store(kind)
+    issued = []
+    issue = TicketLock.issue_ticket
+
+    def meanwhile_b_takes_one(self, lifetime):
+        monkeypatch.setattr(TicketLock, "issue_ticket", issue)
+        issued.append(b.issue_ticket("c", 10))
+        return issue(self, lifetime)
+
+    monkeypatch.setattr(TicketLock, "issue_ticket", meanwhile_b_takes_one)
+    issued.append(a.issue_ticket("c", 10))
+    serving = a.get_lock("c")
+    held = [number for number in issued if not serving.is_locked(number)]
+    assert len(held) == (2 if kind == "rasa" else 1)
+
+
+def test_three_worker_processes_take_one_conversation_in_turn(lock_redis):
+    """Correction 20, as the workers run it: three processes take one conversation's lock 100
+    times each. None is refused and never do two hold it at once (Rasa's own store, the same
+    way, 2026-12-07: 32 of 450 refused, 61 times two at once, and waits on lost tickets)."""
+    workers = [subprocess.Popen([sys.executable, "-m", "tests.support.lock_worker", str(LOCK_REDIS_DB), "100"],
+                                cwd=ROOT, stdout=subprocess.PIPE, text=True) for _ in range(3)]
+    results = [json.loads(worker.communicate(timeout=120)[0]) for worker in workers]
+    assert results == [{"refused": 0, "together": 0}] * 3
+    assert lock_redis.keys("lock:*") == []  # the last one out deleted the lock
+
+
+def test_a_dead_workers_lock_expires_and_a_ticket_that_expired_waiting_fails_instead_of_hanging(lock_redis):
+    """A worker that died holding the lock leaves a key that expires with its ticket. A
+    message whose own ticket expired while it waited gets Rasa's LockError; Rasa's own store
+    keeps an empty lock there, and the message waits forever."""
+    store = _lock_store("ours")
+    store.issue_ticket("c", 0.3)  # never finished
+    assert 1 <= lock_redis.ttl("lock:c") <= 1 + lock_store._MARGIN
+    waiting = store.lock("c", lock_lifetime=0.1, wait_time_in_seconds=0.05)
+
+    async def wait() -> None:
+        async with waiting:
+            pass
+
+    with pytest.raises(LockError):
+        asyncio.run(asyncio.wait_for(wait(), timeout=5))
+    assert lock_redis.keys("lock:*") == []
+
+
+@pytest.mark.parametrize("setting, expected", [("in_memory", InMemoryLockStore),
+                                               ("redis", lock_store.RedisLockStore)])
+def test_lock_store_type_chooses_the_store_endpoints_yml_builds(setting, expected, monkeypatch):
+    from rasa.core.utils import read_endpoints_from_path
+
+    from bot import settings
+
+    for name, value in {**settings.environment(), "LOCK_STORE_TYPE": setting, "REDIS_HOST": "127.0.0.1",
+                        "REDIS_DB": str(LOCK_REDIS_DB)}.items():
+        monkeypatch.setenv(name, value)
+    built = RasaLockStore.create(read_endpoints_from_path(ROOT / "endpoints.yml").lock_store)
+    assert type(built) is expected
 
 
 # ---- spaCy and TED (config.yml) -----------------------------------------------------------------
@@ -401,6 +517,7 @@ def _diet(folder):
     (14, lambda tmp: TrackerStore(Domain.empty(), host=_sqlite(tmp / "t.db"))),
     (7, lambda tmp: SpacyNLP.load_model("var/spacy-da")),
     (19, lambda tmp: _diet(tmp)),
+    (20, lambda tmp: _lock_store("ours")),
 ])
 def test_a_class_whose_rasa_code_changed_refuses_to_be_built_naming_the_correction(number, build, tmp_path,
                                                                                    monkeypatch):

@@ -426,7 +426,7 @@ def test_every_correction_was_written_for_the_installed_rasa():
     fails, naming each correction to read again against the new code."""
     found = {c.label: guard.problems(c) for c in rasa_patches.CORRECTIONS.values()}
     assert {label: p for label, p in found.items() if p} == {}
-    assert sorted(rasa_patches.CORRECTIONS) == list(range(1, 20))
+    assert sorted(rasa_patches.CORRECTIONS) == list(range(1, 21))
 
 
 def test_a_changed_renamed_or_other_rasa_is_a_mismatch_naming_the_correction():
@@ -483,13 +483,13 @@ def test_rasa_corrections_none_runs_rasas_own_code_but_keeps_the_behaviour_corre
         guard.restore()
         monkeypatch.setenv("RASA_CORRECTIONS", "none")
         applied = rasa_patches.apply()
-        assert {c.number for c in applied} == {4, 5, 6, 18}
+        assert {c.number for c in applied} == {4, 5, 6, 18, 20}
         assert RemoteAction._validate_action_result is guard.original(
             "rasa.core.actions.action:RemoteAction._validate_action_result")
         assert DaskGraphRunner.run is guard.original("rasa.engine.runner.dask:DaskGraphRunner.run")
         assert guard.replaced(MessageProcessor, "_run_action")
         monkeypatch.setenv("RASA_CORRECTIONS", "1,15")
-        assert {c.number for c in rasa_patches.selected()} == {1, 4, 5, 6, 15, 18}
+        assert {c.number for c in rasa_patches.selected()} == {1, 4, 5, 6, 15, 18, 20}
     finally:
         guard.restore()
         monkeypatch.undo()

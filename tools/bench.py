@@ -15,7 +15,7 @@ The three sides:
 - **project**: the assistant as ``make run`` starts it (``tests.support.stack.BotStack``) with the
   project's model and the corrections of Rasa's code the settings select (all by default);
 - **project on stock Rasa**: a second, separate assistant with the same model and
-  ``RASA_CORRECTIONS=none``: Rasa's own code, but for the behaviour corrections (4, 5, 6, 18).
+  ``RASA_CORRECTIONS=none``: Rasa's own code, but for the behaviour corrections (4, 5, 6, 18, 20).
   Project against it: what the speed corrections give; it against the default: what the
   configuration gives. ``--skip-stock`` leaves it out, and so does ``--production``;
 - **Rasa default**: the baseline above (``--skip-baseline`` leaves it out).

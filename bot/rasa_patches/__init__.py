@@ -1,8 +1,8 @@
 """Every correction of Rasa 3.6.21, numbered, each guarded against an upgrade.
 
 Where Rasa has an extension point, a class of ``bot.rasa_ext`` that Rasa's configuration names
-carries the correction (the tracker store in endpoints.yml, spaCy, DIET and TED in config.yml,
-the REST channel's blueprint in credentials.yml: 2, 3, 4, 6, 7, 8, 14, 17, 19), so ``rasa run``,
+carries the correction (the tracker and lock stores in endpoints.yml, spaCy, DIET and TED in
+config.yml, the REST channel's blueprint in credentials.yml: 2, 3, 4, 6, 7, 8, 14, 17, 19, 20), so ``rasa run``,
 ``rasa train`` and ``rasa test`` run the same classes. The rest has no extension point and is
 replaced at run time (one module per area: ``actions``, ``server``, ``policies``, ``events``,
 ``model``, ``graph``): ``bot.rasa_server`` calls ``apply()`` before Rasa starts, and so do the
@@ -16,7 +16,8 @@ naming the correction, instead of a correction that silently does nothing or the
 ``RASA_CORRECTIONS`` selects the speed corrections: ``all`` (the default), ``none`` (Rasa's own
 code, to compare: ``make bench`` measures it), or numbers (``1,8,15``). The behaviour
 corrections (4: ``/health`` and ``/metrics``; 5 and 6: a message fails, and the user gets an
-apology, when the action server or the database does not answer; 18: JSON logs) are always
+apology, when the action server or the database does not answer; 18: JSON logs; 20: no
+message of several workers' is refused or handled twice at once by a lost lock ticket) are always
 applied: without them users would see the faults they fix.
 
 ``python -m bot.rasa_patches`` lists the corrections and checks them against the installed Rasa;
@@ -27,7 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from bot.rasa_patches import actions, events, graph, model, nlu, policies, server, tracker_store
+from bot.rasa_patches import actions, events, graph, lock_store, model, nlu, policies, server, tracker_store
 from bot.rasa_patches.actions import (
     ActionServerUnavailable,
     action_server_failed,
@@ -43,7 +44,7 @@ __all__ = ["CORRECTIONS", "ActionServerUnavailable", "Correction", "CorrectionMi
 
 #: Every correction, by number.
 CORRECTIONS: dict[int, Correction] = {c.number: c for module in (
-    actions, tracker_store, server, nlu, policies, events, model, graph) for c in module.CORRECTIONS}
+    actions, tracker_store, lock_store, server, nlu, policies, events, model, graph) for c in module.CORRECTIONS}
 
 
 def parse(value: str) -> set[int] | None:
