@@ -98,7 +98,7 @@ SETTINGS: dict[str, Setting] = {
     "STATE_DIR": S("var", "Folder for the files of one start: generated secrets (mode 600) and the process supervisor's state."),
     # Rasa server
     "RASA_PORT": S("5005", "Port of the Rasa server (REST, socket.io and HTTP API).", _port),
-    "RASA_WORKERS": S("1", "Number of Rasa Sanic workers (more than 1 needs LOCK_STORE_TYPE=redis).", _integer),
+    "RASA_WORKERS": S("1", "Number of Rasa Sanic workers (more than 1 needs LOCK_STORE_TYPE=redis; the processes refuse to start otherwise).", _integer),
     "RASA_INTERFACE": S("127.0.0.1", "Network interface the Rasa server listens on (0.0.0.0 for all)."),
     "RASA_CORS": S("http://localhost:8080 http://127.0.0.1:8080", "Origins (separated by spaces) of the web pages allowed to use the Rasa server from a browser, incl. the chat widget's socket.io and the web server's /api/*; * allows every origin. Unset, it follows WEB_PORT."),
     "RASA_API_TOKEN": S("", "Token for Rasa's HTTP API (conversation logs); empty: a random one per start, written to var/api-token (mode 600). Never on a command line.", secret=True),
@@ -235,8 +235,20 @@ def check() -> None:
             value(name)
         except SettingError as err:
             errors.append(str(err))
+    if not errors:
+        errors = _combination_problems()
     if errors:
         raise SettingError("\n".join(errors))
+
+
+def _combination_problems() -> list[str]:
+    """Settings that parse, but not together."""
+    workers = integer("RASA_WORKERS")
+    if workers > 1 and get("LOCK_STORE_TYPE") != "redis":
+        # each worker would have its own in-memory lock: two could answer one conversation at once
+        return [f"RASA_WORKERS={workers} needs LOCK_STORE_TYPE=redis (one conversation's messages are "
+                "handled one at a time across the workers only through Redis)"]
+    return []
 
 
 def check_or_exit(process: str) -> None:

@@ -52,6 +52,16 @@ def test_every_kind_of_wrong_value_is_refused(clean_env, name, value):
         settings.check()
 
 
+def test_several_rasa_workers_without_the_redis_lock_store_are_refused(clean_env):
+    """Each worker would keep its own in-memory lock, and two could answer one conversation at
+    once (Rasa's own check only looks at the class endpoints.yml names, which is always ours)."""
+    clean_env.setenv("RASA_WORKERS", "2")
+    with pytest.raises(settings.SettingError, match="RASA_WORKERS=2 needs LOCK_STORE_TYPE=redis"):
+        settings.check()
+    clean_env.setenv("LOCK_STORE_TYPE", "redis")
+    settings.check()
+
+
 def test_a_secret_is_never_shown(clean_env):
     clean_env.setenv("SMTP_PASSWORD", "hemmeligt-kodeord")
     clean_env.setenv("SMTP_PORT", "x")
