@@ -85,24 +85,22 @@ class RedisLockStore(lock_store.RedisLockStore):
 
         return self._change(conversation_id, issue)
 
+    def _remove(self, conversation_id: str, remove: Callable[[TicketLock], None]) -> None:
+        def edit(lock: TicketLock | None) -> tuple[TicketLock | None, None]:
+            if lock is not None:
+                remove(lock)
+            return lock, None
+
+        self._change(conversation_id, edit)
+
     def update_lock(self, conversation_id: str) -> None:
         """Remove expired tickets. A lock left without tickets is deleted, so a worker whose own
         ticket expired while it waited gets Rasa's ``LockError`` instead of waiting forever."""
-        def expire(lock: TicketLock | None) -> tuple[TicketLock | None, None]:
-            if lock is not None:
-                lock.remove_expired_tickets()
-            return lock, None
-
-        self._change(conversation_id, expire)
+        self._remove(conversation_id, TicketLock.remove_expired_tickets)
 
     def finish_serving(self, conversation_id: str, ticket_number: int) -> None:
         """Remove the ticket; the last one out deletes the lock in the same transaction."""
-        def finish(lock: TicketLock | None) -> tuple[TicketLock | None, None]:
-            if lock is not None:
-                lock.remove_ticket_for(ticket_number)
-            return lock, None
-
-        self._change(conversation_id, finish)
+        self._remove(conversation_id, lambda lock: lock.remove_ticket_for(ticket_number))
 
     def cleanup(self, conversation_id: str, ticket_number: int) -> None:
         # Rasa's reads the lock again to delete it when nobody waits: a ticket issued between
