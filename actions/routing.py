@@ -19,6 +19,11 @@ actions (``actions/knowledge_answers.py``, ``actions/dialogue.py``) and measured
   passage's answer is given instead; when it agrees, or nothing answers, the intent's — unless
   the confidence is below ``UNSURE`` and the NLU found two or more topics close: then those, to
   choose from.
+- Below ``SURE``, the documents' opinion is asked as well (``disagreement``): when the passage
+  that covers most of the message is clearly about another topic than the intent (it covers at
+  least ``DISAGREE_COVERAGE`` of it, and ``DISAGREE_MARGIN`` more than any passage about the
+  intent), the intent and that topic are offered to choose from instead of the intent's answer —
+  two readings of the message, and nothing decides between them.
 - No intent (``nlu_fallback``) or one without a written answer: a passage that answers the
   question; else the topics the NLU found closest, to choose from; else "I don't know" and a
   person when the documents came close, or "not understood" and the menu when nothing matched.
@@ -50,6 +55,14 @@ CONFIDENT = 0.75
 #: tool on 2026-12-07: from 0 to 0.5 it turns 9 wrong answers on all sets into clarifications
 #: and 4 right ones; 0.55 one more of each; 0.6 three wrong and eight right (docs/documents.md).
 UNSURE = 0.5
+#: Below this confidence an intent's written answer is also compared with the documents' opinion
+#: of the topic (``disagreement``), with these two thresholds. Chosen with ``python -m
+#: tools.wrong_topic`` on 2026-12-07 (docs/documents.md): 0.8 / 0.5 / 0.1 turn 7 wrong answers of
+#: all sets into a choice and 1 right one; 0.9 turns 2 more wrong ones and 6 more right ones;
+#: coverage 0.4 2 more wrong and 5 more right; no margin 1 more wrong and 4 more right.
+SURE = 0.8
+DISAGREE_COVERAGE = 0.5
+DISAGREE_MARGIN = 0.1
 #: Intents never offered as "did you mean" topics.
 NOT_TOPICS = frozenset({"nlu_fallback", "out_of_scope", "greet", "goodbye", "thank", "affirm", "deny",
                         "bot_challenge", "request_human"})  # the person button is added after the topics
@@ -148,6 +161,28 @@ def out_of_scope(text: str, lang: str, knowledge: Knowledge) -> Route | None:
     return _from_documents(found) if isinstance(found, documents.DocumentAnswer) else None
 
 
+def disagreement(text: str, lang: str, intent: str, knowledge: Knowledge) -> tuple[str, ...]:
+    """The topics the documents take ``text`` to be about when they clearly disagree with the
+    NLU's ``intent`` (see the module's docstring); empty when they agree or do not decide."""
+    matches = documents.topic_matches(text, lang)
+    if not matches or intent in matches[0].topics or matches[0].coverage < DISAGREE_COVERAGE:
+        return ()
+    agreeing = max((m.coverage for m in matches if intent in m.topics), default=0.0)
+    if matches[0].coverage - agreeing < DISAGREE_MARGIN:
+        return ()
+    return tuple(t for t in matches[0].topics
+                 if t != intent and t not in NOT_TOPICS and (t in knowledge.entries or t in knowledge.labels))
+
+
+def _or_choice(text: str, lang: str, intent: str, confidence: float, knowledge: Knowledge) -> Route:
+    """The written answer of ``intent``, or, below ``SURE`` and when the documents read the
+    message as about another topic, the two to choose from."""
+    other = disagreement(text, lang, intent, knowledge) if confidence < SURE else ()
+    if other:
+        return Route(CLARIFY, choices=(intent, *other)[:MAX_CHOICES])
+    return Route(TOPIC, intent=intent)
+
+
 def route(text: str, lang: str, parse: dict[str, Any], knowledge: Knowledge, confident: float = CONFIDENT) -> Route:
     """The decision for a message ``text`` and the NLU's ``parse`` (intent, intent_ranking);
     ``confident``: the threshold (``CONFIDENT``; the evaluation tries others)."""
@@ -162,7 +197,7 @@ def route(text: str, lang: str, parse: dict[str, Any], knowledge: Knowledge, con
     asks_detail = has_answer and bool(asked_facts.asked(text))
     unknown = asked_facts.missing(text, knowledge.said(intent, lang)) if asks_detail else None
     if has_answer and confidence >= confident and unknown is None:
-        return Route(TOPIC, intent=intent)
+        return _or_choice(text, lang, intent, confidence, knowledge)
     if found is None:  # asked once: the policy's overview has asked already
         found = documents.best_answer(text, lang) if text.strip() else None
     if has_answer:
@@ -174,7 +209,7 @@ def route(text: str, lang: str, parse: dict[str, Any], knowledge: Knowledge, con
             return Route(CLARIFY, choices=closest)
         if unknown is not None:  # "hvad koster en stadeplads?": the topic's answer has no price
             return Route(NO_FACT, intent=intent, fact=unknown.name)
-        return Route(TOPIC, intent=intent)
+        return _or_choice(text, lang, intent, confidence, knowledge)
     closest = choices(parse.get("intent_ranking") or [], knowledge)
     if isinstance(found, documents.DocumentAnswer) and not (
             closest and found.words < 2 and not names_something(text, lang)):

@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 from rasa_sdk import Tracker
 
+from actions import routing
 from actions.contact_lookup import ActionContactLookup
 from actions.dialogue import ActionClarify, ActionPrivacy
 from actions.handover import ActionHandover
@@ -242,6 +243,32 @@ def test_an_unsure_intent_with_nothing_else_to_answer_offers_the_closest_topics(
         call(ActionAnswerKnowledge().run(dispatcher, make_tracker("vi starter en lille produktion op med grej fra andre",
                                                                   ranking[0][0], ranking=ranking), {}))
         assert responses(dispatcher.messages) != ["utter_clarify"], ranking
+
+
+def test_a_fairly_sure_intent_the_documents_read_as_another_topic_offers_both(dispatcher):
+    """Below ``routing.SURE``, when the passage that covers the message best is clearly about
+    another topic (the digital building-data system with its tender module is focus area 6's),
+    the intent and that topic are offered to choose from instead of the intent's answer (the
+    grant for digitalisation); at ``SURE`` and above, or when the documents agree, the answer."""
+    question = "vi har hørt om et nyt digitalt system til bygningsdata med et modul til udbud, hvornår kommer det"
+    call(ActionAnswerKnowledge().run(dispatcher, make_tracker(question, "ask_grant_smv_digital",
+                                                              ranking=[("ask_grant_smv_digital", 0.78)]), {}))
+    assert responses(dispatcher.messages) == ["utter_clarify"]
+    assert [b["payload"] for b in _buttons(dispatcher)] == ["/ask_grant_smv_digital", "/ask_tenders", "/request_human"]
+    for intent, confidence in (("ask_grant_smv_digital", routing.SURE), ("ask_tenders", 0.78)):
+        dispatcher.messages.clear()
+        call(ActionAnswerKnowledge().run(dispatcher, make_tracker(question, intent, ranking=[(intent, confidence)]), {}))
+        assert responses(dispatcher.messages) != ["utter_clarify"], (intent, confidence)
+
+
+def test_a_deadline_is_not_answered_by_the_days_something_happens(dispatcher, kb):
+    """The market stall's answer names the market days (Wednesday and Saturday), not a deadline:
+    asked by when to apply, the reply says the deadline is not known before the topic's answer."""
+    question = "hvornår er fristen for at søge om en bod på julemarkedet"
+    call(ActionAnswerKnowledge().run(dispatcher, make_tracker(question, "ask_market_stall",
+                                                              ranking=[("ask_market_stall", 0.95)]), {}))
+    [message] = dispatcher.messages
+    assert message["custom"]["answer"]["body"].startswith("Jeg kender ikke fristen, og jeg vil ikke gætte.")
 
 
 def test_a_persons_name_the_answer_does_not_give_is_said_to_be_unknown(dispatcher, kb):

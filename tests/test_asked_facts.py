@@ -14,8 +14,11 @@ from bot.nlp import asked_facts
     ("Hvad er adressen på Campus Køge?", "address"),
     ("Hvornår har turistinformationen åbent?", "opening_hours"),
     ("åbningstider borgerservice", "opening_hours"),
+    ("aabningstider for erhvervsservicen", "opening_hours"),  # typed without Danish letters
     ("Hvilken dato er det næste erhvervstopmøde?", "date"),
-    ("innobooster ansøgningsfrist", "date"),
+    ("innobooster ansøgningsfrist", "deadline"),
+    ("Hvornår er fristen for at søge om en stadeplads?", "deadline"),
+    ("hvornår skal vi senest søge smv grøn", "deadline"),
     ("when is the next Handletank meeting", "date"),
     ("Hvor lang er sagsbehandlingstiden på en byggetilladelse?", "duration"),
     ("how long does it take to get an environmental approval", "duration"),
@@ -62,6 +65,7 @@ def test_a_question_that_asks_for_no_detail(question):
     ("hvad koster en virksomhedsbesøg", "Besøget er gratis."),
     ("hvor meget kan man få i smv grøn", "Op til 300.000 kr."),
     ("Hvilke dage er der torvedag?", "Der er torvedage på Køge Torv onsdag og lørdag."),
+    ("Hvornår er fristen for at søge?", "Ansøgningsfristen er 1. marts."),
     ("Hvem er direktør for Connect Køge?", "…, siger Allan Munch direktør for Connect Køge."),
     ("Hvad var timeprisen i 2023?", "Timeprisen var 1.006 kr. i 2023."),
 ])
@@ -78,7 +82,10 @@ def test_a_text_that_holds_the_detail(question, text):
     ("Hvornår har turistinformationen åbent?", "Der skal laves en turismestrategi.", "opening_hours"),
     ("Hvad hedder lederen af Grøn Omstilling?", "Kontakt: Grøn Omstilling, Køge Kommune, Vestergade 3C, Køge", "person"),
     # a year asked for: the figures of another round are no answer
-    ("Hvornår er ansøgningsfristen for SMV:Grøn i 2026?", "SMV:Grøn 2.0 åbnede 26. april 2023.", "date"),
+    ("Hvornår er ansøgningsfristen for SMV:Grøn i 2026?", "SMV:Grøn 2.0 åbnede 26. april 2023.", "deadline"),
+    # the days something happens are no deadline
+    ("Hvornår er fristen for at søge om en stadeplads?", "Der er torvedage på Køge Torv onsdag og lørdag.",
+     "deadline"),
     ("Hvor meget kan man få i 2026?", "I 2023 var tilskuddet op til 300.000 kr.", "amount"),
 ])
 def test_a_text_without_the_detail(question, text, kind):

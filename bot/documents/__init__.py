@@ -10,11 +10,13 @@ from bot.documents.answer import (
     NO_MATCH,
     DocumentAnswer,
     NoAnswer,
+    TopicMatch,
     best_answer,
     default_index,
     names,
     reset_default_index,
+    topic_matches,
 )
 
-__all__ = ["NO_MATCH", "DocumentAnswer", "NoAnswer", "best_answer", "default_index",
-           "names", "reset_default_index"]
+__all__ = ["NO_MATCH", "DocumentAnswer", "NoAnswer", "TopicMatch", "best_answer", "default_index",
+           "names", "reset_default_index", "topic_matches"]

@@ -255,6 +255,32 @@ def best_answer(question: str, language: str = "da", *, include_knowledge: bool 
     return _quote_answer(chosen, question, language, index)
 
 
+@dataclass(frozen=True)
+class TopicMatch:
+    """One of the best passages for a question: the topics (intents) it is about, and how much of
+    the question it covers (``bot.documents.index``)."""
+
+    topics: tuple[str, ...]
+    coverage: float
+
+
+def topic_matches(question: str, language: str = "da", index: PassageIndex | None = None) -> list[TopicMatch]:
+    """The topics of the best passages for ``question`` (documents and knowledge entries), the
+    one that covers most of it first: the documents' opinion of what it is about, good enough to
+    answer with or not (the dialogue compares it with the NLU's, ``actions/routing.py``)."""
+    language = language if language in LANGUAGES else "da"
+    index = index or default_index()
+    return [TopicMatch(_topics(hit.passage), hit.coverage)
+            for hit in index.search(question, language, kinds={DOCUMENT, KNOWLEDGE})]
+
+
+def _topics(passage: Passage) -> tuple[str, ...]:
+    """The intents whose written answers are about what ``passage`` says."""
+    if passage.kind == KNOWLEDGE:
+        return (passage.intent,) if passage.intent else ()
+    return passage.section.intents if passage.section else ()
+
+
 def names(question: str, language: str = "da", index: PassageIndex | None = None) -> tuple[str, ...]:
     """The names ``question`` uses (words written with a capital inside the sentence: "DBD",
     "Stevnsvejen", "Campus Køge"), as the index's folded lemmas."""
@@ -302,7 +328,7 @@ def _quote_answer(hit: Hit, question: str, language: str, index: PassageIndex) -
         passage_id=passage.id, document_id=passage.document_id, document_title=passage.title,
         document_kind=passage.document_kind, source_url=passage.source, verified=passage.verified,
         score=hit.score, coverage=hit.coverage, words=len(hit.matched) + len(hit.missing),
-        topics=passage.section.intents if passage.section else (), answer=answer, quote=words, note=note,
+        topics=_topics(passage), answer=answer, quote=words, note=note,
         section=section, section_title=passage.section.title if passage.section else None,
         focus_area=passage.focus_area, heading=passage.heading, item=passage.item, page=passage.page,
     )

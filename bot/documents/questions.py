@@ -22,9 +22,10 @@ FRESH2 = ROOT / "tests" / "documents" / "fresh2.yml"
 FRESH3 = ROOT / "tests" / "documents" / "fresh3.yml"
 FRESH4 = ROOT / "tests" / "documents" / "fresh4.yml"
 FRESH5 = ROOT / "tests" / "documents" / "fresh5.yml"
+FRESH6 = ROOT / "tests" / "documents" / "fresh6.yml"
 #: Every set by the name ``tools.documents_eval --set`` takes.
 SETS = {"tuning": TUNING, "unseen": UNSEEN, "fresh": FRESH, "fresh2": FRESH2, "fresh3": FRESH3, "fresh4": FRESH4,
-        "fresh5": FRESH5}
+        "fresh5": FRESH5, "fresh6": FRESH6}
 
 
 @dataclass(frozen=True)

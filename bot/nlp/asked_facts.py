@@ -3,13 +3,14 @@
 "Hvad er telefonnummeret til Connect Køge?" is about Connect Køge, but an answer about Connect
 Køge without a phone number does not answer it: the user asked for a detail, and a confident
 answer on the topic that skips it reads as if there were none. The same for an amount or a price,
-a date or deadline, opening hours, an address, an e-mail address, a processing time and an
+a date, a deadline, opening hours, an address, an e-mail address, a processing time and an
 identifying number (CVR, EAN). Each ``Kind`` has the words that ask for its fact and the shape
 of the fact in a text; ``missing`` gives the kind a question asks for that a text does not hold.
 A written answer or a passage without it is not given as the answer (``actions/routing.py``,
 ``bot/documents/answer.py``); the assistant says it does not know that detail and offers the
 topic and a person.
 
+A question typed without Danish letters ("aabningstider") asks as the same question with them.
 Only explicit requests count ("hvad er adressen", "hvornår har … åbent", "hvor lang tid"): a
 "hvornår skal jeg søge?" asks for a condition, not a date, and is left to the answer. The words
 are Danish and English; the fact shapes are checked on the answer's body and contact lines,
@@ -25,7 +26,7 @@ from dataclasses import dataclass
 _I = re.IGNORECASE
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 #: Kinds whose answer belongs to a year the question may name.
-_BY_YEAR = frozenset({"date", "price", "amount", "duration"})
+_BY_YEAR = frozenset({"date", "deadline", "price", "amount", "duration"})
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,7 @@ class Kind:
     holds: re.Pattern[str]
 
     def asked(self, question: str) -> bool:
-        return bool(self.asks.search(question))
+        return any(self.asks.search(variant) for variant in _spellings(question))
 
     def held(self, question: str, text: str) -> bool:
         """Whether ``text`` holds what ``question`` asks for of this kind (for a year the question
@@ -46,6 +47,18 @@ class Kind:
         if not self.holds.search(text):
             return False
         return self.name not in _BY_YEAR or set(_YEAR.findall(question)) <= set(_YEAR.findall(text))
+
+
+_WITHOUT_DANISH_LETTERS = (("aa", "å"), ("ae", "æ"), ("oe", "ø"))
+
+
+def _spellings(question: str) -> tuple[str, ...]:
+    """The question as written, and with "aa", "ae", "oe" read as "å", "æ", "ø" (typed without
+    Danish letters: "aabningstider")."""
+    danish = question
+    for plain, letter in _WITHOUT_DANISH_LETTERS:
+        danish = danish.replace(plain, letter).replace(plain.capitalize(), letter.upper())
+    return (question,) if danish == question else (question, danish)
 
 
 _MONTHS = ("januar|februar|marts|april|maj|juni|juli|august|september|oktober|november|december|"
@@ -60,6 +73,9 @@ _ROLES = "(?:direktør|leder|chef|formand|borgmester|kontaktperson)(?:en)?"
 _NAME = "[A-ZÆØÅ][a-zæøå]+ [A-ZÆØÅ][a-zæøå]+"
 #: That something costs nothing: an answer to a price or an amount.
 _FREE = r"\bgratis\b|\bfree\b|\buden (?:beregning|betaling)\b|\bkoster ikke\b"
+_DATE_IN_FIGURES = r"\b\d{1,2}[./]\d{1,2}[./]\d{2,4}\b"
+#: That there is no date to give: an answer to a date or a deadline.
+_NO_DEADLINE = r"\bløbende\b|\bingen (?:ansøgnings)?frist\b|\blukket\b|\brolling\b|\bno deadline\b|\bclosed\b"
 _PHONE = r"(?<!\d)(?:\+45\s?)?\d{2}\s?\d{2}\s?\d{2}\s?\d{2}(?!\d)"
 
 KINDS: tuple[Kind, ...] = (
@@ -79,14 +95,18 @@ KINDS: tuple[Kind, ...] = (
          re.compile(r"åbningstid\w*|\b(?:har|holder) (?:\w+ ){1,3}åbent\b|\båbent (?:i dag|i morgen|på|om)\b|"
                     r"\bopening hours\b|\bwhen (?:are|is) (?:\w+ ){1,3}open\b", _I),
          re.compile(r"\bkl\.?\s?\d|\d{1,2}[.:]\d{2}|\b\d{1,2}\s?[-–]\s?\d{1,2}\b", _I)),
+    Kind("deadline",
+         re.compile(r"\bansøgningsfrist\w*|\bfrist(?:en)?\b|\bdeadline\b|\bsenest\b", _I),
+         # a month, a season, a date in figures, or that there is none; a weekday ("torvedage
+         # onsdag og lørdag") is when something happens, not by when to apply
+         re.compile(rf"\b(?:{_MONTHS}|{_SEASONS})\b|{_DATE_IN_FIGURES}|{_NO_DEADLINE}", _I)),
     Kind("date",
          re.compile(r"\b(?:hvilken|hvad er) (?:\w+ )?dato(?:en)?\b|\bdatoen\b|\bhvilke (?:uge)?dage\b|"
-                    r"\bhvilken ugedag\b|\bwhich days?\b|\bansøgningsfrist\w*|\bfrist(?:en)?\b|"
-                    r"\bdeadline\b|\bhvornår (?:er|bliver|holdes|afholdes|starter|åbner) (?:der )?(?:det |den |de )?næste\b|"
+                    r"\bhvilken ugedag\b|\bwhich days?\b|"
+                    r"\bhvornår (?:er|bliver|holdes|afholdes|starter|åbner) (?:der )?(?:det |den |de )?næste\b|"
                     r"\bwhat date\b|\bwhen is the next\b", _I),
          # a month, a weekday, a season, a date in figures; or that there is none to give
-         re.compile(rf"\b(?:{_MONTHS}|{_DAYS}|{_SEASONS})\b|\b\d{{1,2}}[./]\d{{1,2}}[./]\d{{2,4}}\b|"
-                    r"\bløbende\b|\bingen (?:ansøgnings)?frist\b|\blukket\b|\brolling\b|\bno deadline\b|\bclosed\b", _I)),
+         re.compile(rf"\b(?:{_MONTHS}|{_DAYS}|{_SEASONS})\b|{_DATE_IN_FIGURES}|{_NO_DEADLINE}", _I)),
     Kind("duration",
          re.compile(r"\bhvor lang(?:t|e)? (?:tid|er)\b|\w*behandlingstid\w*|\bhow long\b|\bprocessing time\b", _I),
          re.compile(rf"(?:\d+|\b(?:en|et|to|tre|fire|fem|seks|otte|ti|nogle|få|a|an|one|two|three|four|five|six|a few))"
