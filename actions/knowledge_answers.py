@@ -70,6 +70,9 @@ async def respond(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
                                        tracker.latest_message, knowledge)
     if say_factual(dispatcher, decision, lang):
         return
+    if decision.kind == routing.ELSEWHERE:  # answered, by sending the user to that municipality
+        dispatcher.utter_message(response="utter_out_of_scope_elsewhere", municipality=decision.municipality)
+        return
     metrics.FALLBACKS.inc()
     if decision.kind == routing.CLARIFY:
         buttons = [knowledge.button(i, lang) for i in decision.choices]

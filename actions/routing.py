@@ -2,6 +2,9 @@
 actions (``actions/knowledge_answers.py``, ``actions/dialogue.py``) and measured by
 ``python -m tools.wrong_topic`` (the wrong-topic rate), so the figure is of what users get.
 
+- A message about another municipality ("udeservering hos Københavns Kommune", "vi ligger i
+  Roskilde"; ``bot.nlp.places.other_municipality``): that it is answered by that municipality,
+  never Køge's answer as if it applied there (ELSEWHERE).
 - The business policy's overview (``POLICY_OVERVIEW``) for a message that asks what the policy
   says about something ("hvad siger erhvervspolitikken om solceller?"): whatever the confidence,
   the documents' answer about it when they find one (the topic's written answer, or a quote of
@@ -41,7 +44,7 @@ from bot.knowledge import Knowledge
 from bot.nlp import asked_facts
 from bot.nlp.keywords import count_hits
 from bot.nlp.normalize import fold
-from bot.nlp.places import NAME_WORDS
+from bot.nlp.places import NAME_WORDS, other_municipality
 
 #: Below this intent confidence an intent's written answer is checked against the documents.
 #: Chosen with ``python -m tools.wrong_topic`` (the wrong-topic rate on the held-out sets and the
@@ -79,6 +82,7 @@ MAX_CHOICES = 3
 
 TOPIC, DOCUMENT, CLARIFY, UNKNOWN, NOT_UNDERSTOOD = "topic", "document", "clarify", "unknown", "not_understood"
 NO_FACT = "no_fact"
+ELSEWHERE = "elsewhere"
 
 
 @dataclass(frozen=True)
@@ -87,7 +91,8 @@ class Route:
     ``intent`` the overview the quote's document belongs to), offer
     ``choices`` (CLARIFY), say "I don't know" (UNKNOWN) or "not understood" (NOT_UNDERSTOOD), or
     say that the detail asked for (``fact``, an ``asked_facts.Kind``'s name) is not known before
-    what the written answer of ``intent`` says (NO_FACT)."""
+    what the written answer of ``intent`` says (NO_FACT), or that another ``municipality``
+    answers it (ELSEWHERE)."""
 
     kind: str
     intent: str | None = None
@@ -95,6 +100,7 @@ class Route:
     choices: tuple[str, ...] = field(default_factory=tuple)
     from_documents: bool = False  # the documents decided (a quote, or the entry a passage matched)
     fact: str | None = None  # NO_FACT: the kind of detail asked for
+    municipality: str | None = None  # ELSEWHERE: the other municipality asked about
 
     @property
     def topics(self) -> tuple[str, ...]:
@@ -186,6 +192,9 @@ def _or_choice(text: str, lang: str, intent: str, confidence: float, knowledge: 
 def route(text: str, lang: str, parse: dict[str, Any], knowledge: Knowledge, confident: float = CONFIDENT) -> Route:
     """The decision for a message ``text`` and the NLU's ``parse`` (intent, intent_ranking);
     ``confident``: the threshold (``CONFIDENT``; the evaluation tries others)."""
+    elsewhere = other_municipality(text)
+    if elsewhere is not None:
+        return Route(ELSEWHERE, municipality=elsewhere)
     intent = (parse.get("intent") or {}).get("name")
     confidence = float((parse.get("intent") or {}).get("confidence") or 0.0)
     found = documents.best_answer(text, lang) if intent == POLICY_OVERVIEW and text.strip() else None

@@ -11,6 +11,7 @@ from actions.handover import ActionHandover
 from actions.knowledge_answers import ActionAnswerKnowledge
 from actions.language import ValidatePredefinedSlots
 from bot import settings
+from bot.nlp.places import other_municipality
 from tests.conftest import all_buttons, call, make_tracker, rendered, responses
 
 
@@ -259,6 +260,32 @@ def test_a_fairly_sure_intent_the_documents_read_as_another_topic_offers_both(di
         dispatcher.messages.clear()
         call(ActionAnswerKnowledge().run(dispatcher, make_tracker(question, intent, ranking=[(intent, confidence)]), {}))
         assert responses(dispatcher.messages) != ["utter_clarify"], (intent, confidence)
+
+
+@pytest.mark.parametrize(("question", "intent", "lang", "municipality"), [
+    ("vores café ligger i København, hvordan søger vi udeservering hos Københavns Kommune",
+     "ask_outdoor_serving", "da", "København"),
+    ("hvad er affaldsreglerne i Solroed kommune for virksomheder", "ask_business_waste", "da", "Solrød"),
+    ("how do we apply for outdoor seating in Roskilde", "ask_outdoor_serving", "en", "Roskilde"),
+])
+def test_a_question_about_another_municipality_is_sent_there(dispatcher, kb, question, intent, lang, municipality):
+    """Køge's answer is never given as if it applied in another municipality, however sure the
+    intent: the reply names the municipality asked about and says to ask it."""
+    call(ActionAnswerKnowledge().run(dispatcher, make_tracker(question, intent, language=lang,
+                                                              ranking=[(intent, 0.99)]), {}))
+    assert responses(dispatcher.messages) == ["utter_out_of_scope_elsewhere"]
+    assert municipality in _texts(dispatcher, lang)
+    assert kb.entries[intent].text[lang].strip() not in _texts(dispatcher, lang)
+
+
+@pytest.mark.parametrize("question", [
+    "vi ligger i Roskilde og vil flytte til Køge Nord, hvilke erhvervsgrunde er der",  # Køge named too
+    "hvor ligger erhvervshuset i Sorø",  # Erhvervshus Sjælland's office, not Sorø Kommune
+    "vi kører meget gods ud mod Stevns, sker der noget med Stevnsvejen",
+    "en container står i vejen foran butikken",
+])
+def test_a_place_that_is_not_another_municipalitys_matter_is_answered(question):
+    assert other_municipality(question) is None
 
 
 def test_a_deadline_is_not_answered_by_the_days_something_happens(dispatcher, kb):

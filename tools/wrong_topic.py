@@ -146,7 +146,7 @@ def answered_topics(text: str, parse: dict, kb: knowledge.Knowledge, confident: 
     decision = routing.route(text, language_of(text), parse, kb, confident=confident)
     if decision.topics:
         return tuple(decision.topics)
-    if decision.kind in (routing.CLARIFY, routing.UNKNOWN, routing.NOT_UNDERSTOOD, routing.NO_FACT):
+    if decision.kind in (routing.CLARIFY, routing.UNKNOWN, routing.NOT_UNDERSTOOD, routing.NO_FACT, routing.ELSEWHERE):
         return ()
     return None  # a quote of a passage no intent covers: not counted either way
 
