@@ -27,6 +27,9 @@ from bot.nlp import asked_facts
     ("Hvad er renten på et iværksætterlån?", "price"),
     ("Hvad er dækningsafgiften for erhvervsejendomme?", "price"),
     ("Hvor mange solceller er der i kommunen?", "amount"),
+    ("Hvor mange penge kan vi få i tilskud til en ny maskine?", "price"),  # money: a bare number is no answer
+    ("Får vi kompensation for en praktikant, og hvor meget?", "price"),
+    ("Hvor stor skal en opgave være i kroner, før den skal i udbud?", "price"),
     ("Hvilken rente skal man betale på et erhvervslån?", "price"),
     ("Hvad er kvadratmeterprisen på erhvervsgrunde?", "price"),
     ("Hvilke dage bliver affaldet hentet?", "date"),
@@ -87,6 +90,8 @@ def test_a_text_that_holds_the_detail(question, text):
     ("Hvornår er fristen for at søge om en stadeplads?", "Der er torvedage på Køge Torv onsdag og lørdag.",
      "deadline"),
     ("Hvor meget kan man få i 2026?", "I 2023 var tilskuddet op til 300.000 kr.", "amount"),
+    # an amount of money asked: the number of partner schools or a phone number is no answer
+    ("Hvor mange penge kan vi få i tilskud?", "Campus Køge er et partnerskab med 12 uddannelsesinstitutioner.", "price"),
 ])
 def test_a_text_without_the_detail(question, text, kind):
     missing = asked_facts.missing(question, text)

@@ -23,9 +23,10 @@ FRESH3 = ROOT / "tests" / "documents" / "fresh3.yml"
 FRESH4 = ROOT / "tests" / "documents" / "fresh4.yml"
 FRESH5 = ROOT / "tests" / "documents" / "fresh5.yml"
 FRESH6 = ROOT / "tests" / "documents" / "fresh6.yml"
+FRESH7 = ROOT / "tests" / "documents" / "fresh7.yml"
 #: Every set by the name ``tools.documents_eval --set`` takes.
 SETS = {"tuning": TUNING, "unseen": UNSEEN, "fresh": FRESH, "fresh2": FRESH2, "fresh3": FRESH3, "fresh4": FRESH4,
-        "fresh5": FRESH5, "fresh6": FRESH6}
+        "fresh5": FRESH5, "fresh6": FRESH6, "fresh7": FRESH7}
 
 
 @dataclass(frozen=True)

@@ -76,6 +76,10 @@ _FREE = r"\bgratis\b|\bfree\b|\buden (?:beregning|betaling)\b|\bkoster ikke\b"
 _DATE_IN_FIGURES = r"\b\d{1,2}[./]\d{1,2}[./]\d{2,4}\b"
 #: That there is no date to give: an answer to a date or a deadline.
 _NO_DEADLINE = r"\bløbende\b|\bingen (?:ansøgnings)?frist\b|\blukket\b|\brolling\b|\bno deadline\b|\bclosed\b"
+#: "Hvor meget" or "hvor mange" about money ("hvor mange penge kan vi få i tilskud", "får vi
+#: kompensation, og hvor meget?") asks for an amount of money, which a bare number is not.
+_MONEY = r"(?:penge|kroner|tilskud\w*|støtte\w*|kompensation\w*|godtgørelse\w*|lån)"
+_HOW_MUCH_MONEY = (rf"\bhvor (?:mange|meget)\b[^.?!]*\b{_MONEY}\b|\b{_MONEY}\b[^.?!]*\bhvor (?:mange|meget)\b")
 _PHONE = r"(?<!\d)(?:\+45\s?)?\d{2}\s?\d{2}\s?\d{2}\s?\d{2}(?!\d)"
 
 KINDS: tuple[Kind, ...] = (
@@ -117,7 +121,8 @@ KINDS: tuple[Kind, ...] = (
                     r"\bwhat is (?:the|their|its) (?!phone)[\w-]+ number\b", _I),
          re.compile(r"(?<![\d.,])\d{8,}(?![\d.,])")),
     Kind("price",
-         re.compile(r"\bkost(?:er|e|ede)\b|\b\w*pris(?:en|er|erne)?\b|\bpris\w*|\bprice\b|\bcosts?\b|"
+         re.compile(rf"{_HOW_MUCH_MONEY}|\bi kroner\b|\bhow much (?:money|funding|support|compensation)\b|"
+                    r"\bkost(?:er|e|ede)\b|\b\w*pris(?:en|er|erne)?\b|\bpris\w*|\bprice\b|\bcosts?\b|"
                     r"\bhvilke[nt]? (?:\w+ )?(?:rente|løn|afgift|gebyr|takst|husleje)\b|"
                     r"\b(?:hvad|hvor høj|hvor stor) (?:er|bliver|var) (?:\w+ )?[\w-]*"
                     r"(?:afgiften|gebyret|taksten|renten|lønnen|huslejen|lejen|beløbet)\b|"
