@@ -22,8 +22,9 @@ REGION_NAMES = ["Sjælland", "Sorø", "Vordingborg"]
 #: Every word of those names, lower-cased.
 NAME_WORDS = frozenset(word for name in PLACE_NAMES + REGION_NAMES for word in name.lower().split())
 
-#: Denmark's other 97 municipalities (the 98 since the municipal reform of 2007, Køge apart), as
-#: Danish law names them. A business there is served by its own municipality, not by Køge's.
+#: Denmark's other 97 municipalities (the 98 since the municipal reform of 2007, Køge apart), by
+#: the name users write (without "Kommune"; Bornholm for Bornholms Regionskommune). A business
+#: there is served by its own municipality, not by Køge's.
 OTHER_MUNICIPALITIES = (
     "Albertslund", "Allerød", "Assens", "Ballerup", "Billund", "Bornholm", "Brøndby", "Brønderslev",
     "Dragør", "Egedal", "Esbjerg", "Fanø", "Favrskov", "Faxe", "Fredensborg", "Fredericia",
