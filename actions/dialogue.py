@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import routing
 from actions.common import kb, language
-from actions.knowledge_answers import respond, say_factual
+from actions.knowledge_answers import respond, say_elsewhere, say_factual
 from bot import settings
 from bot.nlp.places import other_municipality
 
@@ -62,7 +62,7 @@ class ActionOutOfScope(Action):
             return []
         elsewhere = other_municipality(text)
         if elsewhere is not None:
-            dispatcher.utter_message(response="utter_out_of_scope_elsewhere", municipality=elsewhere)
+            say_elsewhere(dispatcher, elsewhere)
             return []
         citizen = routing.citizen_matter(text, kb())
         dispatcher.utter_message(response="utter_out_of_scope_citizen" if citizen else "utter_out_of_scope")

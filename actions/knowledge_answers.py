@@ -62,6 +62,11 @@ def say_factual(dispatcher: CollectingDispatcher, decision: routing.Route, lang:
     return False
 
 
+def say_elsewhere(dispatcher: CollectingDispatcher, municipality: str | None) -> None:
+    """Tell the user that ``municipality``, not Køge, answers what they ask."""
+    dispatcher.utter_message(response="utter_out_of_scope_elsewhere", municipality=municipality)
+
+
 async def respond(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
     """Answer the latest message as ``routing.route`` decides (the documents' search in a thread)."""
     lang = language(tracker)
@@ -71,7 +76,7 @@ async def respond(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
     if say_factual(dispatcher, decision, lang):
         return
     if decision.kind == routing.ELSEWHERE:  # answered, by sending the user to that municipality
-        dispatcher.utter_message(response="utter_out_of_scope_elsewhere", municipality=decision.municipality)
+        say_elsewhere(dispatcher, decision.municipality)
         return
     metrics.FALLBACKS.inc()
     if decision.kind == routing.CLARIFY:

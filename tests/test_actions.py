@@ -353,6 +353,8 @@ def test_language_slot_follows_the_user(text, before, expected):
         ("Hvem er borgmester i Køge?", "utter_out_of_scope"),  # a place names nothing of the documents'
         ("Hvornår henter I skrald på Bækgårdsvej?", "utter_out_of_scope_citizen"),
         ("Hvad synes du om Brøndby IF?", "utter_out_of_scope"),  # a name the documents do not have
+        ("hvornår tømmes skraldet i Greve", "utter_out_of_scope_elsewhere"),  # another municipality's matter
+        ("hvem er borgmester i Greve Kommune", "utter_out_of_scope_elsewhere"),
     ],
 )
 def test_out_of_scope_tells_citizen_matters_from_the_rest(dispatcher, text, response):
