@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -31,6 +31,11 @@ MAX_FAILURES = 3
 SIDE_QUESTION_CONFIDENCE = 0.6
 #: The slot counting failed answers per question; shared by every form.
 FAILURES = "form_failures"
+#: The question (requested slot) at which the user said no to stopping the form; shared by every form.
+STOP_DECLINED = "stop_declined"
+CONFIRM_STOP = "action_confirm_stop"
+#: The payload of a stop button (the booking summary's "Afbryd").
+STOP_BUTTON = "/stop"
 QUESTION_START = re.compile(
     r"^(hvem|hvad|hvor|hvordan|hvornår|hvorfor|hvilke|hvilken|kan|må|skal|er|har|findes|"
     r"who|what|where|how|when|why|which|can|may|do|does|is|are)\b", re.IGNORECASE)
@@ -46,6 +51,17 @@ class Rejected(ValueError):
         super().__init__(response)
         self.response = response
         self.values = values
+
+
+def action_before_message(tracker: Tracker) -> str | None:
+    """The last action the assistant ran before the latest user message (not listening)."""
+    seen_message = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            seen_message = True
+        elif seen_message and event.get("event") == "action" and event.get("name") != "action_listen":
+            return event.get("name")
+    return None
 
 
 def message_text(tracker: Tracker) -> str:
@@ -93,7 +109,9 @@ def fail(dispatcher: CollectingDispatcher, tracker: Tracker, slot: str,
     if failures[slot] >= MAX_FAILURES:
         dispatcher.utter_message(response=ASK_HUMAN)
         failures[slot] = 0
-    return {slot: None, FAILURES: failures}
+    # "stop" taken as the answer (the user had declined to stop here) but it is not one:
+    # the next "stop" at this question asks again whether to stop
+    return {slot: None, FAILURES: failures, STOP_DECLINED: None}
 
 
 def check(slot: str, dispatcher: CollectingDispatcher, tracker: Tracker, parse: Parser, *,
@@ -136,6 +154,16 @@ class FormValidation(FormValidationAction):
     def name(self) -> str:
         return f"validate_{self.form}"
 
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> list[EventType]:
+        """"No" to "do you want to stop?" is not the answer to the form's question: the question
+        is asked again, and a message read as "stop" there is then taken as its answer."""
+        requested = tracker.get_slot("requested_slot")
+        if requested and action_before_message(tracker) == CONFIRM_STOP:
+            if latest_intent(tracker)[0] == "deny":
+                return [SlotSet(requested, None), SlotSet(STOP_DECLINED, requested)]
+        return await super().run(dispatcher, tracker, domain)
+
     @staticmethod
     def check(slot: str, dispatcher: CollectingDispatcher, tracker: Tracker, parse: Parser, *,
               question_first: bool = False) -> dict[str, Any]:
@@ -159,7 +187,29 @@ def last_active_form(tracker: Tracker) -> str | None:
 
 
 def reset(slots: Iterable[str]) -> list[EventType]:
-    return [SlotSet(slot, None) for slot in [*slots, FAILURES]]
+    return [SlotSet(slot, None) for slot in [*slots, FAILURES, STOP_DECLINED]]
+
+
+class ActionConfirmStop(Action):
+    """"stop" typed in a form asks first whether to stop (buttons: yes, stop / no, go on; the
+    rules in data/rules/forms.yml act on the reply): a company may be called "Stop & Shop ApS",
+    and stopping drops every answer. After "no", a message read as "stop" at the same question
+    is its answer: the form takes it and reads it as usual. A stop button (the summary's
+    "Afbryd") stops at once."""
+
+    def name(self) -> str:
+        return CONFIRM_STOP
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+            domain: DomainDict) -> list[EventType]:
+        requested = tracker.get_slot("requested_slot")
+        form = (tracker.active_loop or {}).get("name")
+        if message_text(tracker).startswith(STOP_BUTTON):  # a button says what it means: stop now
+            return [ActiveLoop(None), SlotSet("requested_slot", None), FollowupAction("action_abort_form")]
+        if form and requested and tracker.get_slot(STOP_DECLINED) == requested:
+            return [SlotSet(requested, message_text(tracker)), FollowupAction(form)]
+        dispatcher.utter_message(response="utter_confirm_stop")
+        return []
 
 
 class ActionAbortForm(Action):

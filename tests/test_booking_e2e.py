@@ -93,10 +93,33 @@ def test_afbryd_stores_nothing(world):
     user = "e2e-" + uuid.uuid4().hex[:8]
     bot.say("book et besøg", user)
     bot.say("ved ikke", user)
-    text, _ = bot.say("afbryd", user)
+    text, buttons = bot.say("afbryd", user)
+    assert "Vil du afbryde" in text and [b["payload"] for b in buttons] == ["/affirm", "/deny"]
+    text, _ = bot.say("ja", user)
     assert "Intet er gemt" in text
     with db.session(url) as s:
         assert s.scalar(sa.select(sa.func.count()).select_from(Booking).where(Booking.sender_id == user)) == 0
+
+
+def test_a_company_called_stop_and_shop_can_book(world):
+    """The NLU reads "Stop & Shop ApS" as "stop" (0.98): the assistant asks before it drops
+    anything, and after "no" the name is taken at that question."""
+    bot = world["bot"]
+    user = "e2e-" + uuid.uuid4().hex[:8]
+    bot.say("book et besøg", user)
+    text, _ = bot.say("ved ikke", user)
+    assert "hedder" in text, text  # the company's name
+    text, buttons = bot.say("Stop & Shop ApS", user)
+    assert "Vil du afbryde" in text, text
+    text, _ = bot.say(buttons[1]["payload"], user)  # "Nej, fortsæt"
+    assert "hedder" in text and "Intet er gemt" not in text, text  # the same question again
+    text, _ = bot.say("Stop & Shop ApS", user)
+    assert "fulde navn" in text, text  # the name is taken: the next question
+    for answer in ("Anne Jensen", "anne@example.dk", "20 12 34 56"):
+        bot.say(answer, user)
+    _, buttons = bot.say("udvidelse af produktionen", user)
+    text, _ = bot.say(buttons[0]["payload"], user)
+    assert "Stop & Shop ApS" in text, text  # in the summary
 
 
 def _to_summary(bot, user: str, slot_payload: str | None = None) -> tuple[str, list[dict]]:

@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import manage_booking, visit_form  # noqa: F401 - registers the forms' validations
 from actions.forms import ActionAbortForm, Rejected, check, form_slots
-from tests.conftest import DOMAIN, all_buttons, make_tracker, responses
+from tests.conftest import DOMAIN, all_buttons, call, make_tracker, responses
 
 ACTIONS = Path(__file__).resolve().parent.parent / "actions"
 
@@ -65,7 +65,7 @@ def test_the_abort_action_forgets_the_stopped_forms_slots_from_the_domain():
     events = ActionAbortForm().run(dispatcher, tracker, DOMAIN)
     cleared = {e["name"] for e in events if e["event"] == "slot" and e["value"] is None}
     required = set(DOMAIN["forms"]["visit_form"]["required_slots"])
-    assert required | {"company_address", "summary_shown", "send_copy", "form_failures"} == cleared
+    assert required | {"company_address", "summary_shown", "send_copy", "form_failures", "stop_declined"} == cleared
     assert responses(dispatcher.messages) == ["utter_form_stopped"]
 
 
@@ -91,3 +91,66 @@ def test_every_response_an_action_or_e_mail_names_is_in_the_domain():
         named |= set(re.findall(r'wording\.(?:text|message)\("(utter_[a-z_]+)"', path.read_text()))
     assert named, "responses are named in the code"
     assert not named - set(DOMAIN["responses"])
+
+
+def _in_form(text: str, intent: str, requested: str, **slots) -> Tracker:
+    tracker = make_tracker(text, intent)
+    tracker.active_loop = {"name": "visit_form"}
+    tracker.slots.update({"requested_slot": requested, **slots})
+    return tracker
+
+
+def test_stop_in_a_form_asks_first_and_drops_nothing_yet():
+    from actions.forms import ActionConfirmStop
+
+    dispatcher = CollectingDispatcher()
+    events = ActionConfirmStop().run(dispatcher, _in_form("Stop & Shop ApS", "stop", "company_name"), DOMAIN)
+    assert events == [] and responses(dispatcher.messages) == ["utter_confirm_stop"]
+    [da] = [v for v in DOMAIN["responses"]["utter_confirm_stop"] if "condition" not in v]
+    assert [b["payload"] for b in da["buttons"]] == ["/affirm", "/deny"]
+
+
+def test_after_no_to_stopping_a_stop_at_the_same_question_is_its_answer():
+    """A company called "Stop & Shop ApS": the form reads the name as usual (FollowupAction)."""
+    from actions.forms import ActionConfirmStop
+
+    dispatcher = CollectingDispatcher()
+    tracker = _in_form("Stop & Shop ApS", "stop", "company_name", stop_declined="company_name")
+    events = ActionConfirmStop().run(dispatcher, tracker, DOMAIN)
+    assert dispatcher.messages == []
+    assert {"event": "slot", "timestamp": None, "name": "company_name", "value": "Stop & Shop ApS"} in events
+    assert {"event": "followup", "timestamp": None, "name": "visit_form"} in events
+    # at another question, "stop" asks again
+    tracker = _in_form("stop", "stop", "email", stop_declined="company_name")
+    assert ActionConfirmStop().run(dispatcher, tracker, DOMAIN) == []
+    assert responses(dispatcher.messages) == ["utter_confirm_stop"]
+
+
+def test_no_to_stopping_is_not_the_answer_and_the_question_is_asked_again():
+    from actions.visit_form import ValidateVisitForm
+
+    tracker = _in_form("nej", "deny", "company_name", company_name="nej")
+    tracker.events[:0] = [{"event": "action", "name": "action_confirm_stop"},
+                          {"event": "action", "name": "action_listen"}]
+    dispatcher = CollectingDispatcher()
+    events = call(ValidateVisitForm().run(dispatcher, tracker, DOMAIN))
+    slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    assert slots == {"company_name": None, "stop_declined": "company_name"}
+    assert dispatcher.messages == []
+
+
+def test_a_stop_taken_as_an_answer_that_is_not_one_asks_again_next_time():
+    tracker = make_tracker("stop")
+    tracker.slots["stop_declined"] = "phone"
+    result = check("phone", CollectingDispatcher(), tracker, parse_number)
+    assert result["phone"] is None and result["stop_declined"] is None
+
+
+def test_the_summarys_stop_button_stops_at_once():
+    from actions.forms import ActionConfirmStop
+
+    dispatcher = CollectingDispatcher()
+    events = ActionConfirmStop().run(dispatcher, _in_form("/stop", "stop", "booking_confirmed"), DOMAIN)
+    assert dispatcher.messages == []
+    assert {"event": "active_loop", "timestamp": None, "name": None} in events
+    assert {"event": "followup", "timestamp": None, "name": "action_abort_form"} in events
