@@ -12,7 +12,6 @@ from actions import routing
 from actions.common import kb, language
 from actions.knowledge_answers import respond, say_elsewhere, say_factual
 from bot import settings
-from bot.nlp.places import other_municipality
 
 
 class ActionClarify(Action):
@@ -44,10 +43,9 @@ class ActionPrivacy(Action):
 
 
 class ActionOutOfScope(Action):
-    """Out of scope: a message that names something the municipality's documents name and that
-    they answer gets that answer ("hvad er DBD?", ``routing.out_of_scope``); a message about another
-    municipality is sent there; a citizen matter is
-    sent to koege.dk/Borgerservice, anything else gets an honest "I can't help with that" and
+    """Out of scope (``routing.out_of_scope``): a message about another municipality is sent there;
+    one that names something the municipality's documents name and that they answer gets that
+    answer ("hvad er DBD?"); a citizen matter is sent to koege.dk/Borgerservice, anything else gets an honest "I can't help with that" and
     what the assistant can do."""
 
     def name(self) -> str:
@@ -58,11 +56,10 @@ class ActionOutOfScope(Action):
     ) -> list[dict[str, Any]]:
         text, lang = tracker.latest_message.get("text") or "", language(tracker)
         decision = await asyncio.to_thread(routing.out_of_scope, text, lang, kb())
-        if decision is not None and say_factual(dispatcher, decision, lang):
+        if decision is not None and decision.kind == routing.ELSEWHERE:
+            say_elsewhere(dispatcher, decision.municipality)
             return []
-        elsewhere = other_municipality(text)
-        if elsewhere is not None:
-            say_elsewhere(dispatcher, elsewhere)
+        if decision is not None and say_factual(dispatcher, decision, lang):
             return []
         citizen = routing.citizen_matter(text, kb())
         dispatcher.utter_message(response="utter_out_of_scope_citizen" if citizen else "utter_out_of_scope")

@@ -19,9 +19,9 @@ actions (``actions/knowledge_answers.py``, ``actions/dialogue.py``) and measured
   the topic's answer (NO_FACT), never an answer that reads as if it answered the question.
 - Less confident: the documents are asked too (``bot.documents``). When a passage answers the
   question and is about another topic than the intent (``DocumentAnswer.topics``), the
-  passage's answer is given instead; when it agrees, or nothing answers, the intent's — unless
-  the confidence is below ``UNSURE`` and the NLU found two or more topics close: then those, to
-  choose from.
+  passage's answer is given instead; when it agrees, the intent's (two readings agree, however
+  low the confidence); when nothing answers, the intent's — unless the confidence is below
+  ``UNSURE`` and the NLU found two or more topics close: then those, to choose from.
 - Below ``SURE``, the documents' opinion is asked as well (``disagreement``): when the passage
   that covers most of the message is clearly about another topic than the intent (it covers at
   least ``DISAGREE_COVERAGE`` of it, and ``DISAGREE_MARGIN`` more than any passage about the
@@ -157,10 +157,15 @@ def names_something(text: str, lang: str) -> bool:
 
 
 def out_of_scope(text: str, lang: str, knowledge: Knowledge) -> Route | None:
-    """For a message the NLU takes for out of scope: the documents' answer when the message names
-    something they name ("hvad er DBD?", "hvad sker der med Stevnsvejen?"; not only a place of
-    the municipality) and a passage or written answer answers it. None (the out-of-scope answer):
-    a citizen matter, no such name, or no answer."""
+    """For a message the NLU takes for out of scope: ELSEWHERE when it is about another
+    municipality (before the documents: "hvad siger Roskilde Kommune om DBD?" is not Køge's DBD);
+    else the documents' answer when the message names something they name ("hvad er DBD?", "hvad
+    sker der med Stevnsvejen?"; not only a place of the municipality) and a passage or written
+    answer answers it. None (the out-of-scope answer): a citizen matter, no such name, or no
+    answer."""
+    elsewhere = other_municipality(text)
+    if elsewhere is not None:
+        return Route(ELSEWHERE, municipality=elsewhere)
     if citizen_matter(text, knowledge) or not names_something(text, lang):
         return None
     found = documents.best_answer(text, lang)
@@ -214,7 +219,9 @@ def route(text: str, lang: str, parse: dict[str, Any], knowledge: Knowledge, con
                 intent not in found.topics or unknown is not None):  # a passage holds the detail asked
             return _from_documents(found)
         closest = choices(parse.get("intent_ranking") or [], knowledge)
-        if confidence < UNSURE and len(closest) >= 2:  # unsure which topic, and nothing else answers
+        # here a passage that answers is about the intent's topic: the documents agree with the NLU
+        agrees = isinstance(found, documents.DocumentAnswer) and found.words >= 2
+        if confidence < UNSURE and len(closest) >= 2 and not agrees:  # unsure which topic, and nothing else answers
             return Route(CLARIFY, choices=closest)
         if unknown is not None:  # "hvad koster en stadeplads?": the topic's answer has no price
             return Route(NO_FACT, intent=intent, fact=unknown.name)

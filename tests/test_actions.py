@@ -246,6 +246,17 @@ def test_an_unsure_intent_with_nothing_else_to_answer_offers_the_closest_topics(
         assert responses(dispatcher.messages) != ["utter_clarify"], ranking
 
 
+def test_an_unsure_intent_the_documents_agree_with_is_answered(dispatcher, kb):
+    """Below ``routing.UNSURE`` but a passage of the intent's own focus area answers the
+    question (a business centre for companies' cases: focus area 5, the business service): two
+    readings agree, so the intent's answer is given instead of a choice."""
+    question = "Kommer der et særligt kommunalt erhvervscenter, der kun tager sig af virksomheders sager?"
+    ranking = [("ask_business_service", 0.48), ("ask_connect_koege", 0.3), ("ask_erhvervshus", 0.1)]
+    call(ActionAnswerKnowledge().run(dispatcher, make_tracker(question, "ask_business_service", ranking=ranking), {}))
+    [message] = dispatcher.messages
+    assert message["custom"]["answer"]["body"] == kb.entries["ask_business_service"].text["da"].strip()
+
+
 def test_a_fairly_sure_intent_the_documents_read_as_another_topic_offers_both(dispatcher):
     """Below ``routing.SURE``, when the passage that covers the message best is clearly about
     another topic (the digital building-data system with its tender module is focus area 6's),
@@ -355,6 +366,8 @@ def test_language_slot_follows_the_user(text, before, expected):
         ("Hvad synes du om Brøndby IF?", "utter_out_of_scope"),  # a name the documents do not have
         ("hvornår tømmes skraldet i Greve", "utter_out_of_scope_elsewhere"),  # another municipality's matter
         ("hvem er borgmester i Greve Kommune", "utter_out_of_scope_elsewhere"),
+        # names what Køge's policy names, but asks about another municipality: never Køge's quote
+        ("hvad siger Roskilde Kommune om DBD?", "utter_out_of_scope_elsewhere"),
     ],
 )
 def test_out_of_scope_tells_citizen_matters_from_the_rest(dispatcher, text, response):
