@@ -22,17 +22,19 @@ UNKNOWN_FACT = "utter_unknown_fact"
 
 
 def answer_topic(dispatcher: CollectingDispatcher, intent: str | None, lang: str, unknown_fact: str | None = None,
-                 ) -> bool:
+                 thing: str | None = None) -> bool:
     """Utter the knowledge entry for ``intent`` as one answer (text, contacts and source as its
     footer, buttons: ``bot.answers``); False if there is none. ``unknown_fact`` (an
-    ``asked_facts.Kind``'s name): the message asked for that detail, which the answer does not
-    hold; the answer then opens by saying so and offers a person."""
+    ``asked_facts.Kind``'s name, or ``routing.THING`` with the ``thing`` asked about): the
+    message asked for that detail, which the answer does not hold; the answer then opens by
+    saying so and offers a person."""
     knowledge = kb()
     if intent not in knowledge.entries:
         return False
     answer, buttons = knowledge.answer(intent, lang)
     if unknown_fact is not None:
-        lead = wording.text(UNKNOWN_FACT, lang, fact=wording.text(f"{UNKNOWN_FACT}_{unknown_fact}", lang))
+        fact = wording.text(f"{UNKNOWN_FACT}_{unknown_fact}", lang, thing=thing or "")
+        lead = wording.text(UNKNOWN_FACT, lang, fact=fact)
         answer = dataclasses.replace(answer, body=f"{lead}\n\n{answer.body}")
         if not any(b.get("payload") == "/request_human" for b in buttons):
             buttons = [*buttons, knowledge.button("request_human", lang)]
@@ -86,7 +88,7 @@ async def respond(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
     elif decision.kind == routing.UNKNOWN:  # the documents came close but do not answer it
         dispatcher.utter_message(response="utter_document_unknown")
     elif decision.kind == routing.NO_FACT:  # asks for a detail the topic's answer does not hold
-        answer_topic(dispatcher, decision.intent, lang, unknown_fact=decision.fact)
+        answer_topic(dispatcher, decision.intent, lang, unknown_fact=decision.fact, thing=decision.thing)
     else:
         buttons = [knowledge.button(i, lang) for i in MAIN_MENU + ["request_human"]]
         dispatcher.utter_message(response="utter_not_understood", buttons=buttons)

@@ -17,6 +17,9 @@ actions (``actions/knowledge_answers.py``, ``actions/dialogue.py``) and measured
   (an amount, a price, a date, opening hours, an address, a phone number …;
   ``bot.nlp.asked_facts``): then a passage that holds it, or "I don't know <the detail>" before
   the topic's answer (NO_FACT), never an answer that reads as if it answered the question.
+  The same when it asks whether the municipality has something that nothing the assistant knows
+  names ("har kommunen et mentorprogram …?"; ``bot.nlp.asked_things``, ``known``): "I don't
+  know of <it>" before the topic's answer (NO_FACT, ``THING``).
 - Less confident: the documents are asked too (``bot.documents``). When a passage answers the
   question and is about another topic than the intent (``DocumentAnswer.topics``), the
   passage's answer is given instead; when it agrees, the intent's (two readings agree, however
@@ -36,15 +39,21 @@ actions (``actions/knowledge_answers.py``, ``actions/dialogue.py``) and measured
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+import yaml
+
 from bot import documents
+from bot.documents.index import PassageIndex
 from bot.knowledge import Knowledge
-from bot.nlp import asked_facts
+from bot.nlp import asked_facts, asked_things
 from bot.nlp.keywords import count_hits
 from bot.nlp.normalize import fold
 from bot.nlp.places import NAME_WORDS, other_municipality
+from bot.settings import ROOT
 
 #: Below this intent confidence an intent's written answer is checked against the documents.
 #: Chosen with ``python -m tools.wrong_topic`` (the wrong-topic rate on the held-out sets and the
@@ -83,6 +92,10 @@ MAX_CHOICES = 3
 TOPIC, DOCUMENT, CLARIFY, UNKNOWN, NOT_UNDERSTOOD = "topic", "document", "clarify", "unknown", "not_understood"
 NO_FACT = "no_fact"
 ELSEWHERE = "elsewhere"
+#: The ``fact`` of a NO_FACT route for a thing the assistant has never heard of (``asked_things``).
+THING = "thing"
+#: The NLU's training examples: words the assistant knows besides its answers and documents.
+TRAINING_DATA = ROOT / "data" / "nlu"
 
 
 @dataclass(frozen=True)
@@ -100,6 +113,7 @@ class Route:
     choices: tuple[str, ...] = field(default_factory=tuple)
     from_documents: bool = False  # the documents decided (a quote, or the entry a passage matched)
     fact: str | None = None  # NO_FACT: the kind of detail asked for
+    thing: str | None = None  # NO_FACT of a THING: what was asked for ("et mentorprogram")
     municipality: str | None = None  # ELSEWHERE: the other municipality asked about
 
     @property
@@ -110,6 +124,29 @@ class Route:
         if self.kind == DOCUMENT and self.answer:  # a quote of the policy is also about the policy
             return (*self.answer.topics, *((self.intent,) if self.intent else ()))
         return ()
+
+
+@functools.lru_cache(maxsize=1)
+def _training_text(folder: Path = TRAINING_DATA) -> str:
+    """The NLU's training examples (``data/nlu``), folded, as one text ('' without the folder)."""
+    texts = []
+    for path in sorted(folder.glob("*.yml")):
+        for item in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu") or ():
+            texts.append(str(item.get("examples") or ""))
+    return fold(" ".join(texts).lower())
+
+
+@functools.lru_cache(maxsize=2)
+def _passages_text(index: PassageIndex) -> str:
+    """The passages of ``index`` (kept for the live index and the one before it), folded."""
+    return fold(" ".join(p.text for p in index.passages).lower())
+
+
+def known(stem: str) -> bool:
+    """Whether the assistant knows a word (``asked_things.stem``): it occurs in the documents'
+    or the written answers' passages (the live index, with the console's documents) or in the
+    NLU's training examples."""
+    return stem in _passages_text(documents.default_index()) or stem in _training_text()
 
 
 def choices(ranking: list[dict[str, Any]], knowledge: Knowledge) -> tuple[str, ...]:
@@ -210,6 +247,9 @@ def route(text: str, lang: str, parse: dict[str, Any], knowledge: Knowledge, con
     # most messages ask for no detail: the answer's text is only built for those that do
     asks_detail = has_answer and bool(asked_facts.asked(text))
     unknown = asked_facts.missing(text, knowledge.said(intent, lang)) if asks_detail else None
+    thing = asked_things.unknown_thing(text, known) if has_answer and unknown is None and lang == "da" else None
+    if thing is not None:  # "har kommunen et mentorprogram?": nothing the assistant knows names one
+        return Route(NO_FACT, intent=intent, fact=THING, thing=thing)
     if has_answer and confidence >= confident and unknown is None:
         return _or_choice(text, lang, intent, confidence, knowledge)
     if found is None:  # asked once: the policy's overview has asked already

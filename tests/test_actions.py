@@ -246,6 +246,26 @@ def test_an_unsure_intent_with_nothing_else_to_answer_offers_the_closest_topics(
         assert responses(dispatcher.messages) != ["utter_clarify"], ranking
 
 
+def test_a_thing_nothing_the_assistant_knows_names_is_not_answered_as_if_it_existed(dispatcher, kb):
+    """"Har kommunen et mentorprogram …?" is about entrepreneurs (0.99), but no answer, passage
+    or training example names a mentor programme: the answer opens by saying so, in the user's
+    words, and offers a person. A thing it knows ("et netværk") gets the answer as it is."""
+    question = "Har kommunen et mentorprogram for kvindelige iværksættere?"
+    call(ActionAnswerKnowledge().run(dispatcher, make_tracker(question, "ask_entrepreneur",
+                                                              ranking=[("ask_entrepreneur", 0.99)]), {}))
+    [message] = dispatcher.messages
+    body = message["custom"]["answer"]["body"]
+    assert body.startswith("Jeg kender ikke til et mentorprogram hos kommunen, og jeg vil ikke gætte.")
+    assert kb.entries["ask_entrepreneur"].text["da"].strip() in body
+    assert "/request_human" in [b["payload"] for b in message["buttons"]]
+    dispatcher.messages.clear()
+    question = "Findes der et netværk, hvor etablerede fabrikker hjælper nye produktionsvirksomheder i gang?"
+    call(ActionAnswerKnowledge().run(dispatcher, make_tracker(question, "ask_entrepreneur",
+                                                              ranking=[("ask_entrepreneur", 0.99)]), {}))
+    [message] = dispatcher.messages
+    assert message["custom"]["answer"]["body"] == kb.entries["ask_entrepreneur"].text["da"].strip()
+
+
 def test_an_unsure_intent_the_documents_agree_with_is_answered(dispatcher, kb):
     """Below ``routing.UNSURE`` but a passage of the intent's own focus area answers the
     question (a business centre for companies' cases: focus area 5, the business service): two
