@@ -32,7 +32,10 @@ from bot.nlp import asked_facts
     ("Hvor stor skal en opgave være i kroner, før den skal i udbud?", "price"),
     ("Hvilken rente skal man betale på et erhvervslån?", "price"),
     ("Hvad er kvadratmeterprisen på erhvervsgrunde?", "price"),
-    ("Hvilke dage bliver affaldet hentet?", "date"),
+    ("Hvilke dage bliver affaldet hentet?", "weekday"),
+    ("Hvilke ugedage henter I affald?", "weekday"),
+    ("Hvor mange procent skal vi betale i lønsumsafgift?", "percent"),
+    ("Hvilken procentsats gælder for tilskuddet?", "percent"),
     ("Hvem er direktør for Erhvervshus Sjælland?", "person"),
     ("Hvad hedder lederen af Grøn Omstilling?", "person"),
     ("how many companies are there in Køge", "amount"),
@@ -71,6 +74,8 @@ def test_a_question_that_asks_for_no_detail(question):
     ("Hvornår er fristen for at søge?", "Ansøgningsfristen er 1. marts."),
     ("Hvem er direktør for Connect Køge?", "…, siger Allan Munch direktør for Connect Køge."),
     ("Hvad var timeprisen i 2023?", "Timeprisen var 1.006 kr. i 2023."),
+    ("Hvilke ugedage bliver affaldet hentet?", "Affaldet hentes på hverdage."),
+    ("Hvor mange procent dækker tilskuddet?", "Støtten dækkede 25 % af investeringer."),
 ])
 def test_a_text_that_holds_the_detail(question, text):
     assert asked_facts.missing(question, text) is None
@@ -90,6 +95,11 @@ def test_a_text_that_holds_the_detail(question, text):
     ("Hvornår er fristen for at søge om en stadeplads?", "Der er torvedage på Køge Torv onsdag og lørdag.",
      "deadline"),
     ("Hvor meget kan man få i 2026?", "I 2023 var tilskuddet op til 300.000 kr.", "amount"),
+    # the days something happens on: a date in a month is no answer
+    ("Hvilke ugedage henter kommunen affald i Ølby?", "Et jordregulativ gælder fra 1. august 2021.", "weekday"),
+    # a rate: a sum of money is no answer
+    ("Hvor mange procent skal vi betale i lønsumsafgift?", "Over 50.000 kr. i omsætning skal registreres.",
+     "percent"),
     # an amount of money asked: the number of partner schools or a phone number is no answer
     ("Hvor mange penge kan vi få i tilskud?", "Campus Køge er et partnerskab med 12 uddannelsesinstitutioner.", "price"),
 ])

@@ -2,9 +2,9 @@
 
 "Hvad er telefonnummeret til Connect Køge?" is about Connect Køge, but an answer about Connect
 Køge without a phone number does not answer it: the user asked for a detail, and a confident
-answer on the topic that skips it reads as if there were none. The same for an amount or a price,
-a date, a deadline, opening hours, an address, an e-mail address, a processing time and an
-identifying number (CVR, EAN). Each ``Kind`` has the words that ask for its fact and the shape
+answer on the topic that skips it reads as if there were none. The same for an amount, a price,
+a rate, a date, a deadline, the days something happens on, opening hours, an address, an e-mail
+address, a processing time and an identifying number (CVR, EAN). Each ``Kind`` has the words that ask for its fact and the shape
 of the fact in a text; ``missing`` gives the kind a question asks for that a text does not hold.
 A written answer or a passage without it is not given as the answer (``actions/routing.py``,
 ``bot/documents/answer.py``); the assistant says it does not know that detail and offers the
@@ -26,7 +26,7 @@ from dataclasses import dataclass
 _I = re.IGNORECASE
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 #: Kinds whose answer belongs to a year the question may name.
-_BY_YEAR = frozenset({"date", "deadline", "price", "amount", "duration"})
+_BY_YEAR = frozenset({"date", "deadline", "price", "percent", "amount", "duration"})
 
 
 @dataclass(frozen=True)
@@ -104,9 +104,14 @@ KINDS: tuple[Kind, ...] = (
          # a month, a season, a date in figures, or that there is none; a weekday ("torvedage
          # onsdag og lørdag") is when something happens, not by when to apply
          re.compile(rf"\b(?:{_MONTHS}|{_SEASONS})\b|{_DATE_IN_FIGURES}|{_NO_DEADLINE}", _I)),
+    Kind("weekday",
+         # on which days something happens: a date in a month ("fra 1. august 2021") is no answer
+         re.compile(r"\bhvilke (?:uge)?dage\b|\bhvilken (?:uge)?dag\b|\bwhich (?:week)?days?\b|"
+                    r"\bwhat days?\b", _I),
+         re.compile(rf"\b(?:{_DAYS})\b|\bhverdage\b|\bhver dag\b|\bdagligt\b|\balle dage\b|\bweekend\w*|"
+                    r"\bevery day\b|\bdaily\b|\bweekdays\b|" + _NO_DEADLINE, _I)),
     Kind("date",
-         re.compile(r"\b(?:hvilken|hvad er) (?:\w+ )?dato(?:en)?\b|\bdatoen\b|\bhvilke (?:uge)?dage\b|"
-                    r"\bhvilken ugedag\b|\bwhich days?\b|"
+         re.compile(r"\b(?:hvilken|hvad er) (?:\w+ )?dato(?:en)?\b|\bdatoen\b|"
                     r"\bhvornår (?:er|bliver|holdes|afholdes|starter|åbner) (?:der )?(?:det |den |de )?næste\b|"
                     r"\bwhat date\b|\bwhen is the next\b", _I),
          # a month, a weekday, a season, a date in figures; or that there is none to give
@@ -120,6 +125,12 @@ KINDS: tuple[Kind, ...] = (
          re.compile(r"\b(?:hvad|hvilket) er (?:\w+ )?(?!telefon|tlf)[\w-]*nummer(?:et)?\b|"
                     r"\bwhat is (?:the|their|its) (?!phone)[\w-]+ number\b", _I),
          re.compile(r"(?<![\d.,])\d{8,}(?![\d.,])")),
+    Kind("percent",
+         # a rate asked for ("hvor mange procent …", "hvilken procentsats"): a sum of money is no answer
+         re.compile(r"\bhvor (?:mange|meget) procent\b|\bhvilken (?:\w+ )?(?:procentsats|sats)\b|"
+                    r"\bhvor (?:stor|høj) (?:en )?(?:procentdel|procentsats|sats)\b|"
+                    r"\bhow (?:many|much) per ?cent\b|\bwhat (?:percentage|rate)\b", _I),
+         re.compile(r"\d[\d.,]*\s*(?:%|procent|per ?cent)", _I)),
     Kind("price",
          re.compile(rf"{_HOW_MUCH_MONEY}|\bi kroner\b|\bhow much (?:money|funding|support|compensation)\b|"
                     r"\bkost(?:er|e|ede)\b|\b\w*pris(?:en|er|erne)?\b|\bpris\w*|\bprice\b|\bcosts?\b|"
