@@ -24,3 +24,19 @@ def test_a_tie_made_of_different_errors_is_no_evidence_and_a_clear_lead_is():
 def test_identical_predictions_give_no_difference():
     same = paired(["a", "b"], ["a", "x"], ["a", "x"])
     assert (same.only_project, same.only_baseline, same.p_value) == (0, 0, 1.0)
+
+
+def test_the_makefile_rebuilds_on_the_code_the_python_names():
+    """The Makefile retrains and rebuilds the spaCy pipeline on the files ``bot.nlp`` names as its
+    training code and the pipeline's sources (one list each in Python; make cannot import it)."""
+    import re
+    from pathlib import Path
+
+    from bot.nlp import PIPELINE_SOURCES
+    from bot.nlp.ensemble import TRAINING_CODE
+
+    makefile = (Path(__file__).resolve().parent.parent / "Makefile").read_text()
+    trained = re.search(r"\$\(addprefix bot/nlp/,([\w. ]+)\)", makefile).group(1).split()
+    assert sorted(trained) == sorted(path.name for path in TRAINING_CODE)
+    rule = re.search(r"^\$\(SPACY_MODEL\): (.*)$", makefile, re.MULTILINE).group(1).split()
+    assert sorted(p for p in rule if p.startswith("bot/")) == sorted(f"bot/nlp/{path.name}" for path in PIPELINE_SOURCES)

@@ -191,10 +191,11 @@ def svm_predict(train: list[tuple[str, str]], texts: list[str]) -> list[str]:
 def project_inputs() -> tuple[Path, ...]:
     """Files besides the NLU data and config whose change changes the project pipeline's model:
     the blend's training code, the spaCy pipeline's and the knowledge base."""
+    from bot.nlp import PIPELINE_SOURCES
     from bot.nlp.ensemble import TRAINING_CODE
 
-    code = tuple(Path("bot/nlp") / path.name for path in TRAINING_CODE)
-    return (*code, Path("bot/nlp/pipeline.py"), Path("bot/nlp/places.py"), Path("bot/nlp/lemmas.py"), KNOWLEDGE)
+    code = dict.fromkeys(Path("bot/nlp") / path.name for path in (*TRAINING_CODE, *PIPELINE_SOURCES))
+    return (*code, KNOWLEDGE)
 
 
 def _digest(paths: list[Path], extra: str) -> str:
