@@ -37,10 +37,11 @@ Nothing of the question is logged: only passage ids, scores and the reason of a 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -111,7 +112,7 @@ class NoAnswer:
     coverage: float = 0.0
 
 
-def decide(hits: list[Hit], question: str = "") -> tuple[Hit | None, str]:
+def decide(hits: Sequence[Hit], question: str = "") -> tuple[Hit | None, str]:
     """The hit to answer ``question`` with and "", or None and the reason of the refusal."""
     if not hits:
         return None, NO_MATCH
@@ -232,6 +233,14 @@ def reset_default_index() -> None:
 
 # --- the answer ---------------------------------------------------------------------------------
 
+@functools.lru_cache(maxsize=64)
+def _search(index: PassageIndex, question: str, language: str, kinds: frozenset[str]) -> tuple[Hit, ...]:
+    """``index.search``, remembered for the latest questions: the dialogue asks for the best
+    answer and then for the topics of the same message (``actions/routing.py``), one search. A
+    rebuilt index is another key."""
+    return tuple(index.search(question, language, kinds=kinds))
+
+
 def best_answer(question: str, language: str = "da", *, include_knowledge: bool = True,
                 index: PassageIndex | None = None) -> DocumentAnswer | NoAnswer:
     """The best passage for ``question`` as an answer in ``language`` ("da" or "en"), or
@@ -239,8 +248,8 @@ def best_answer(question: str, language: str = "da", *, include_knowledge: bool 
     what a document says)."""
     language = language if language in LANGUAGES else "da"
     index = index or default_index()
-    kinds = {DOCUMENT, KNOWLEDGE} if include_knowledge else {DOCUMENT}
-    hits = index.search(question, language, kinds=kinds)
+    kinds = frozenset({DOCUMENT, KNOWLEDGE} if include_knowledge else {DOCUMENT})
+    hits = _search(index, question, language, kinds)
     chosen, reason = decide(hits, question)
     if chosen is None:
         best = hits[0] if hits else None
@@ -271,7 +280,7 @@ def topic_matches(question: str, language: str = "da", index: PassageIndex | Non
     language = language if language in LANGUAGES else "da"
     index = index or default_index()
     return [TopicMatch(_topics(hit.passage), hit.coverage)
-            for hit in index.search(question, language, kinds={DOCUMENT, KNOWLEDGE})]
+            for hit in _search(index, question, language, frozenset({DOCUMENT, KNOWLEDGE}))]
 
 
 def _topics(passage: Passage) -> tuple[str, ...]:
