@@ -43,10 +43,10 @@ class ActionPrivacy(Action):
 
 
 class ActionOutOfScope(Action):
-    """Out of scope (``routing.out_of_scope``): a message about another municipality is sent there;
-    one that names something the municipality's documents name and that they answer gets that
-    answer ("hvad er DBD?"); a citizen matter is sent to koege.dk/Borgerservice, anything else gets an honest "I can't help with that" and
-    what the assistant can do."""
+    """Out of scope (``routing.out_of_scope``): a message about another municipality is sent
+    there; one that names something the municipality's documents name and that they answer gets
+    that answer ("hvad er DBD?"); a citizen matter is sent to koege.dk/Borgerservice; anything
+    else gets an honest "I can't help with that" and what the assistant can do."""
 
     def name(self) -> str:
         return "action_out_of_scope"
