@@ -40,3 +40,21 @@ def test_the_makefile_rebuilds_on_the_code_the_python_names():
     assert sorted(trained) == sorted(path.name for path in TRAINING_CODE)
     rule = re.search(r"^\$\(SPACY_MODEL\): (.*)$", makefile, re.MULTILINE).group(1).split()
     assert sorted(p for p in rule if p.startswith("bot/")) == sorted(f"bot/nlp/{path.name}" for path in PIPELINE_SOURCES)
+
+
+def test_the_wrong_topic_rate_counts_what_the_user_gets():
+    """``tools.wrong_topic`` measures the dialogue's own decision: an out-of-scope message about
+    another municipality is sent there (no factual answer: abstained, not wrong), one that names
+    what the documents name gets their answer (a topic), and Køge's rules for another
+    municipality are never counted as an answer."""
+    from bot import knowledge
+    from tools.wrong_topic import answered_topics, tally
+
+    kb = knowledge.default()
+    out = {"intent": {"name": "out_of_scope", "confidence": 0.9}, "intent_ranking": []}
+    assert answered_topics("hvem er borgmester i Greve Kommune", out, kb) == ()
+    assert answered_topics("hvad siger Roskilde Kommune om DBD?", out, kb) == ()
+    assert answered_topics("hvad er DBD?", out, kb) == ("ask_tenders",)
+    assert answered_topics("Hvem vandt fodboldkampen i går?", out, kb) is None
+    result = tally([frozenset({"out_of_scope"})] * 2, [(), ("ask_tenders",)])
+    assert (result.abstained, result.wrong) == (1, 1)

@@ -140,7 +140,11 @@ def answered_topics(text: str, parse: dict, kb: knowledge.Knowledge, confident: 
     intent = (parse.get("intent") or {}).get("name")
     if intent == routing.OUT_OF_SCOPE:  # answered only when the documents name what it asks about
         decision = routing.out_of_scope(text, language_of(text), kb)
-        return None if decision is None else tuple(decision.topics) or (QUOTE_WITHOUT_TOPIC,)
+        if decision is None:
+            return None
+        if decision.kind == routing.ELSEWHERE:  # "ask that municipality": no factual answer
+            return ()
+        return tuple(decision.topics) or (QUOTE_WITHOUT_TOPIC,)
     if intent not in kb.entries and intent != routing.FALLBACK:
         return None
     decision = routing.route(text, language_of(text), parse, kb, confident=confident)
