@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -34,8 +34,6 @@ FAILURES = "form_failures"
 #: The question (requested slot) at which the user said no to stopping the form; shared by every form.
 STOP_DECLINED = "stop_declined"
 CONFIRM_STOP = "action_confirm_stop"
-#: The payload of a stop button (the booking summary's "Afbryd").
-STOP_BUTTON = "/stop"
 QUESTION_START = re.compile(
     r"^(hvem|hvad|hvor|hvordan|hvornår|hvorfor|hvilke|hvilken|kan|må|skal|er|har|findes|"
     r"who|what|where|how|when|why|which|can|may|do|does|is|are)\b", re.IGNORECASE)
@@ -194,8 +192,9 @@ class ActionConfirmStop(Action):
     """"stop" typed in a form asks first whether to stop (buttons: yes, stop / no, go on; the
     rules in data/rules/forms.yml act on the reply): a company may be called "Stop & Shop ApS",
     and stopping drops every answer. After "no", a message read as "stop" at the same question
-    is its answer: the form takes it and reads it as usual. A stop button (the summary's
-    "Afbryd") stops at once."""
+    is its answer: the form takes it and reads it as usual. The summary's "Afbryd" button asks
+    the same (stopping a form anywhere else than by the rules leaves a dialogue state the
+    policies have never seen)."""
 
     def name(self) -> str:
         return CONFIRM_STOP
@@ -204,8 +203,6 @@ class ActionConfirmStop(Action):
             domain: DomainDict) -> list[EventType]:
         requested = tracker.get_slot("requested_slot")
         form = (tracker.active_loop or {}).get("name")
-        if message_text(tracker).startswith(STOP_BUTTON):  # a button says what it means: stop now
-            return [ActiveLoop(None), SlotSet("requested_slot", None), FollowupAction("action_abort_form")]
         if form and requested and tracker.get_slot(STOP_DECLINED) == requested:
             return [SlotSet(requested, message_text(tracker)), FollowupAction(form)]
         dispatcher.utter_message(response="utter_confirm_stop")

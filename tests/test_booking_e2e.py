@@ -96,7 +96,7 @@ def test_afbryd_stores_nothing(world):
     text, buttons = bot.say("afbryd", user)
     assert "Vil du afbryde" in text and [b["payload"] for b in buttons] == ["/affirm", "/deny"]
     text, _ = bot.say("ja", user)
-    assert "Intet er gemt" in text
+    assert "Intet er gemt" in text and "forstod jeg" not in text, text
     with db.session(url) as s:
         assert s.scalar(sa.select(sa.func.count()).select_from(Booking).where(Booking.sender_id == user)) == 0
 
@@ -120,6 +120,25 @@ def test_a_company_called_stop_and_shop_can_book(world):
     _, buttons = bot.say("udvidelse af produktionen", user)
     text, _ = bot.say(buttons[0]["payload"], user)
     assert "Stop & Shop ApS" in text, text  # in the summary
+
+
+def test_the_summarys_afbryd_button_asks_and_then_the_dialogue_goes_on(world):
+    """"Afbryd" under the summary asks first like a typed "stop"; after "ja" nothing is stored
+    and the next question gets one ordinary answer (a form stopped outside the rules once left
+    the policies answering "not understood" ten times in a row)."""
+    bot, url = world["bot"], world["url"]
+    user = "e2e-" + uuid.uuid4().hex[:8]
+    text, buttons = _to_summary(bot, user)
+    assert "Tjek" in text, text
+    stop = next(b["payload"] for b in buttons if b["payload"] == "/stop")
+    text, _ = bot.say(stop, user)
+    assert "Vil du afbryde" in text, text
+    text, _ = bot.say("ja", user)
+    assert "Intet er gemt" in text and "forstod jeg" not in text, text
+    text, _ = bot.say("hvad er SMV:Digital?", user)
+    assert "SMV:Digital" in text and "forstod jeg" not in text, text
+    with db.session(url) as s:
+        assert s.scalar(sa.select(sa.func.count()).select_from(Booking).where(Booking.sender_id == user)) == 0
 
 
 def _to_summary(bot, user: str, slot_payload: str | None = None) -> tuple[str, list[dict]]:
