@@ -92,6 +92,9 @@ MAX_CHOICES = 3
 TOPIC, DOCUMENT, CLARIFY, UNKNOWN, NOT_UNDERSTOOD = "topic", "document", "clarify", "unknown", "not_understood"
 NO_FACT = "no_fact"
 ELSEWHERE = "elsewhere"
+#: The routes that give no factual answer: a choice, "I don't know" (of the topic or of a detail
+#: before the topic's answer), "not understood", or the other municipality to ask.
+NO_ANSWER = frozenset({CLARIFY, UNKNOWN, NOT_UNDERSTOOD, NO_FACT, ELSEWHERE})
 #: The ``fact`` of a NO_FACT route for a thing the assistant has never heard of (``asked_things``).
 THING = "thing"
 #: The NLU's training examples: words the assistant knows besides its answers and documents.

@@ -142,7 +142,7 @@ def answered_topics(text: str, parse: dict, kb: knowledge.Knowledge, confident: 
         decision = routing.out_of_scope(text, language_of(text), kb)
         if decision is None:
             return None
-        if decision.kind == routing.ELSEWHERE:  # "ask that municipality": no factual answer
+        if decision.kind in routing.NO_ANSWER:  # "ask that municipality"
             return ()
         return tuple(decision.topics) or (QUOTE_WITHOUT_TOPIC,)
     if intent not in kb.entries and intent != routing.FALLBACK:
@@ -150,7 +150,7 @@ def answered_topics(text: str, parse: dict, kb: knowledge.Knowledge, confident: 
     decision = routing.route(text, language_of(text), parse, kb, confident=confident)
     if decision.topics:
         return tuple(decision.topics)
-    if decision.kind in (routing.CLARIFY, routing.UNKNOWN, routing.NOT_UNDERSTOOD, routing.NO_FACT, routing.ELSEWHERE):
+    if decision.kind in routing.NO_ANSWER:
         return ()
     return None  # a quote of a passage no intent covers: not counted either way
 
