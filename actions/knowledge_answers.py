@@ -19,26 +19,37 @@ MAIN_MENU = ["ask_business_service", "ask_grants_overview", "ask_contact", "book
 #: "I don't know {fact} …" before an answer that does not hold the detail asked for; the detail's
 #: words are the response ``utter_unknown_fact_<kind>`` (``bot.nlp.asked_facts``).
 UNKNOWN_FACT = "utter_unknown_fact"
+#: "I'm not sure I understood; the closest answer I have is:" before an answer given as the
+#: closest (``routing.CLOSEST``).
+CLOSEST = "utter_closest"
 
 
 def answer_topic(dispatcher: CollectingDispatcher, intent: str | None, lang: str, unknown_fact: str | None = None,
-                 thing: str | None = None) -> bool:
+                 thing: str | None = None, closest: tuple[str, ...] | None = None) -> bool:
     """Utter the knowledge entry for ``intent`` as one answer (text, contacts and source as its
     footer, buttons: ``bot.answers``); False if there is none. ``unknown_fact`` (an
     ``asked_facts.Kind``'s name, or ``routing.THING`` with the ``thing`` asked about): the
     message asked for that detail, which the answer does not hold; the answer then opens by
-    saying so and offers a person."""
+    saying so and offers a person. ``closest`` (the other close topics): the answer is the
+    closest the assistant has; it opens by saying it is not sure, offers those topics and a
+    person, and is marked ``unsure`` for the console's list of messages to improve."""
     knowledge = kb()
     if intent not in knowledge.entries:
         return False
     answer, buttons = knowledge.answer(intent, lang)
+    lead, unsure = None, {}
     if unknown_fact is not None:
         fact = wording.text(f"{UNKNOWN_FACT}_{unknown_fact}", lang, thing=thing or "")
         lead = wording.text(UNKNOWN_FACT, lang, fact=fact)
+    elif closest is not None:
+        lead, unsure = wording.text(CLOSEST, lang), {"unsure": True}
+        offered = {b.get("payload") for b in buttons}
+        buttons = [*buttons, *(knowledge.button(i, lang) for i in closest if f"/{i}" not in offered)]
+    if lead is not None:
         answer = dataclasses.replace(answer, body=f"{lead}\n\n{answer.body}")
         if not any(b.get("payload") == "/request_human" for b in buttons):
             buttons = [*buttons, knowledge.button("request_human", lang)]
-    dispatcher.utter_message(**answers.message(answer, buttons))
+    dispatcher.utter_message(**answers.message(answer, buttons), **unsure)
     return True
 
 
@@ -57,6 +68,8 @@ def say_factual(dispatcher: CollectingDispatcher, decision: routing.Route, lang:
     if decision.from_documents:
         metrics.DOCUMENT_ANSWERS.labels(decision.kind).inc()
     if decision.kind == routing.TOPIC and answer_topic(dispatcher, decision.intent, lang):
+        return True
+    if decision.kind == routing.CLOSEST and answer_topic(dispatcher, decision.intent, lang, closest=decision.choices):
         return True
     if decision.kind == routing.DOCUMENT and decision.answer is not None:
         say_quote(dispatcher, decision.answer)

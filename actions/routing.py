@@ -25,6 +25,11 @@ actions (``actions/knowledge_answers.py``, ``actions/dialogue.py``) and measured
   passage's answer is given instead; when it agrees, the intent's (two readings agree, however
   low the confidence); when nothing answers, the intent's — unless the confidence is below
   ``UNSURE`` and the NLU found two or more topics close: then those, to choose from.
+- Below ``HEDGE``, when no passage answers and the documents do not agree either, the intent's
+  answer is given as the closest the assistant has, not as the answer (CLOSEST): "I'm not sure I
+  understood; this is the closest I have", with the other close topics and a person as buttons.
+  Most confident wrong answers to questions written by people who never saw the training data
+  lie in this band (docs/documents.md).
 - Below ``SURE``, the documents' opinion is asked as well (``disagreement``): when the passage
   that covers most of the message is clearly about another topic than the intent (it covers at
   least ``DISAGREE_COVERAGE`` of it, and ``DISAGREE_MARGIN`` more than any passage about the
@@ -73,6 +78,10 @@ UNSURE = 0.5
 #: all sets into a choice and 1 right one; 0.9 turns 2 more wrong ones and 6 more right ones;
 #: coverage 0.4 2 more wrong and 5 more right; no margin 1 more wrong and 4 more right.
 SURE = 0.8
+#: Below this confidence an intent's answer that nothing else supports is given as the closest
+#: the assistant has (CLOSEST), not as the answer. Chosen with ``python -m tools.wrong_topic
+#: --hedges`` on 2026-12-07 (docs/documents.md).
+HEDGE = 0.7
 DISAGREE_COVERAGE = 0.5
 DISAGREE_MARGIN = 0.1
 #: Intents never offered as "did you mean" topics.
@@ -92,6 +101,8 @@ MAX_CHOICES = 3
 TOPIC, DOCUMENT, CLARIFY, UNKNOWN, NOT_UNDERSTOOD = "topic", "document", "clarify", "unknown", "not_understood"
 NO_FACT = "no_fact"
 ELSEWHERE = "elsewhere"
+#: The intent's answer as the closest the assistant has, with ``choices`` (the other close topics).
+CLOSEST = "closest"
 #: The routes that give no factual answer: a choice, "I don't know" (of the topic or of a detail
 #: before the topic's answer), "not understood", or the other municipality to ask.
 NO_ANSWER = frozenset({CLARIFY, UNKNOWN, NOT_UNDERSTOOD, NO_FACT, ELSEWHERE})
@@ -103,8 +114,9 @@ TRAINING_DATA = ROOT / "data" / "nlu"
 
 @dataclass(frozen=True)
 class Route:
-    """``kind``: give the written answer of ``intent`` (TOPIC), quote ``answer`` (DOCUMENT; with
-    ``intent`` the overview the quote's document belongs to), offer
+    """``kind``: give the written answer of ``intent`` (TOPIC; as the closest the assistant has,
+    with ``choices`` beside it: CLOSEST), quote ``answer`` (DOCUMENT; with ``intent`` the
+    overview the quote's document belongs to), offer
     ``choices`` (CLARIFY), say "I don't know" (UNKNOWN) or "not understood" (NOT_UNDERSTOOD), or
     say that the detail asked for (``fact``, an ``asked_facts.Kind``'s name) is not known before
     what the written answer of ``intent`` says (NO_FACT), or that another ``municipality``
@@ -122,7 +134,7 @@ class Route:
     @property
     def topics(self) -> tuple[str, ...]:
         """The topics a factual answer is about (empty: no factual answer)."""
-        if self.kind == TOPIC and self.intent:
+        if self.kind in (TOPIC, CLOSEST) and self.intent:
             return (self.intent,)
         if self.kind == DOCUMENT and self.answer:  # a quote of the policy is also about the policy
             return (*self.answer.topics, *((self.intent,) if self.intent else ()))
@@ -225,18 +237,23 @@ def disagreement(text: str, lang: str, intent: str, knowledge: Knowledge) -> tup
                  if t != intent and t not in NOT_TOPICS and (t in knowledge.entries or t in knowledge.labels))
 
 
-def _or_choice(text: str, lang: str, intent: str, confidence: float, knowledge: Knowledge) -> Route:
+def _or_choice(text: str, lang: str, intent: str, confidence: float, knowledge: Knowledge,
+               closest: tuple[str, ...] = (), hedge: float = 0.0) -> Route:
     """The written answer of ``intent``, or, below ``SURE`` and when the documents read the
-    message as about another topic, the two to choose from."""
+    message as about another topic, the two to choose from; below ``hedge``, the answer as the
+    closest the assistant has, beside the other ``closest`` topics."""
     other = disagreement(text, lang, intent, knowledge) if confidence < SURE else ()
     if other:
         return Route(CLARIFY, choices=(intent, *other)[:MAX_CHOICES])
+    if confidence < hedge:
+        return Route(CLOSEST, intent=intent, choices=tuple(c for c in closest if c != intent)[:MAX_CHOICES - 1])
     return Route(TOPIC, intent=intent)
 
 
-def route(text: str, lang: str, parse: dict[str, Any], knowledge: Knowledge, confident: float = CONFIDENT) -> Route:
+def route(text: str, lang: str, parse: dict[str, Any], knowledge: Knowledge, confident: float = CONFIDENT,
+          hedge: float = HEDGE) -> Route:
     """The decision for a message ``text`` and the NLU's ``parse`` (intent, intent_ranking);
-    ``confident``: the threshold (``CONFIDENT``; the evaluation tries others)."""
+    ``confident``, ``hedge``: the thresholds (``CONFIDENT``, ``HEDGE``; the evaluation tries others)."""
     elsewhere = other_municipality(text)
     if elsewhere is not None:
         return Route(ELSEWHERE, municipality=elsewhere)
@@ -268,7 +285,7 @@ def route(text: str, lang: str, parse: dict[str, Any], knowledge: Knowledge, con
             return Route(CLARIFY, choices=closest)
         if unknown is not None:  # "hvad koster en stadeplads?": the topic's answer has no price
             return Route(NO_FACT, intent=intent, fact=unknown.name)
-        return _or_choice(text, lang, intent, confidence, knowledge)
+        return _or_choice(text, lang, intent, confidence, knowledge, closest, 0.0 if agrees else hedge)
     closest = choices(parse.get("intent_ranking") or [], knowledge)
     if isinstance(found, documents.DocumentAnswer) and not (
             closest and found.words < 2 and not names_something(text, lang)):

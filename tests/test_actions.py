@@ -246,6 +246,37 @@ def test_an_unsure_intent_with_nothing_else_to_answer_offers_the_closest_topics(
         assert responses(dispatcher.messages) != ["utter_clarify"], ranking
 
 
+def test_an_unsure_answer_nothing_else_supports_is_given_as_the_closest(dispatcher, kb):
+    """Below ``routing.HEDGE``, with no passage that answers or agrees, the intent's answer is
+    given as the closest the assistant has: one message that opens by saying it is not sure, with
+    the other close topic and a person as buttons, marked for the console. At ``HEDGE`` the
+    answer as it is."""
+    question = "hvad vil kommunen gøre for folk der starter for sig selv?"
+    ranking = [("ask_startup_cvr", 0.6), ("ask_entrepreneur", 0.25)]
+    call(ActionAnswerKnowledge().run(dispatcher, make_tracker(question, "ask_startup_cvr", ranking=ranking), {}))
+    [message] = dispatcher.messages
+    body = message["custom"]["answer"]["body"]
+    assert body.startswith("Jeg er ikke sikker på, at jeg har forstået dig rigtigt.")
+    assert body.endswith(kb.entries["ask_startup_cvr"].text["da"].strip())
+    payloads = [b["payload"] for b in message["buttons"]]
+    assert "/ask_entrepreneur" in payloads and payloads[-1] == "/request_human"
+    assert len(payloads) == len(set(payloads)) and message["unsure"] is True
+    dispatcher.messages.clear()
+    sure = [("ask_startup_cvr", routing.HEDGE), ("ask_entrepreneur", 0.25)]
+    call(ActionAnswerKnowledge().run(dispatcher, make_tracker(question, "ask_startup_cvr", ranking=sure), {}))
+    [message] = dispatcher.messages
+    assert message["custom"]["answer"]["body"] == kb.entries["ask_startup_cvr"].text["da"].strip()
+    assert "unsure" not in message
+
+
+def test_an_unsure_answer_in_english_says_so_in_english(dispatcher):
+    tracker = make_tracker("how do we get going selling abroad", "ask_erhvervshus", language="en",
+                           ranking=[("ask_erhvervshus", 0.6), ("ask_grant_export", 0.3)])
+    call(ActionAnswerKnowledge().run(dispatcher, tracker, {}))
+    [message] = dispatcher.messages
+    assert message["custom"]["answer"]["body"].startswith("I am not sure I understood you correctly.")
+
+
 def test_a_thing_nothing_the_assistant_knows_names_is_not_answered_as_if_it_existed(dispatcher, kb):
     """"Har kommunen et mentorprogram …?" is about entrepreneurs (0.99), but no answer, passage
     or training example names a mentor programme: the answer opens by saying so, in the user's

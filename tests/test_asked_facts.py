@@ -39,6 +39,13 @@ from bot.nlp import asked_facts
     ("Hvem er direktør for Erhvervshus Sjælland?", "person"),
     ("Hvad hedder lederen af Grøn Omstilling?", "person"),
     ("how many companies are there in Køge", "amount"),
+    ("Hvem vandt udbuddet på rengøring af skolerne?", "winner"),
+    ("hvilket firma har vundet udbuddet", "winner"),
+    ("who won the cleaning tender", "winner"),
+    ("Hvornår står dobbeltsporet til Køge Nord færdigt?", "when"),
+    ("hvornår går anlægget af vejen i gang", "when"),
+    ("when will the dike be finished", "when"),
+    ("Hvad hedder den person, der koordinerer praktik?", "person"),
 ])
 def test_a_question_that_asks_for_a_detail(question, kind):
     assert kind in [k.name for k in asked_facts.asked(question)]
@@ -51,6 +58,8 @@ def test_a_question_that_asks_for_a_detail(question, kind):
     "kan I ringe mig op",
     "what does the green transition team do",
     "hvem er ansvarlig for skilte",  # a unit, not a person's name
+    "hvordan vinder vi et udbud hos kommunen",  # how to win, not who won
+    "hvornår kan vi gå i gang med at bygge",  # a condition, not a date
 ])
 def test_a_question_that_asks_for_no_detail(question):
     assert asked_facts.asked(question) == ()
@@ -76,6 +85,8 @@ def test_a_question_that_asks_for_no_detail(question):
     ("Hvad var timeprisen i 2023?", "Timeprisen var 1.006 kr. i 2023."),
     ("Hvilke ugedage bliver affaldet hentet?", "Affaldet hentes på hverdage."),
     ("Hvor mange procent dækker tilskuddet?", "Støtten dækkede 25 % af investeringer."),
+    ("Hvem vandt erhvervsprisen i 2023?", "Erhvervsprisen 2023 blev vundet af Firma A/S."),
+    ("Hvornår er diget færdigt?", "Diget skal stå færdigt i 2030."),
 ])
 def test_a_text_that_holds_the_detail(question, text):
     assert asked_facts.missing(question, text) is None
@@ -102,6 +113,11 @@ def test_a_text_that_holds_the_detail(question, text):
      "percent"),
     # an amount of money asked: the number of partner schools or a phone number is no answer
     ("Hvor mange penge kan vi få i tilskud?", "Campus Køge er et partnerskab med 12 uddannelsesinstitutioner.", "price"),
+    # who won: how tenders work names no winner
+    ("Hvem vandt kommunens seneste udbud på vinduespudsning?",
+     "Kommende større bygge- og renoveringsopgaver skal fremgå af Bygge- & Anlægsportalen.", "winner"),
+    # when a project is done: that it should be done soon is no answer
+    ("Hvornår er Køge Dige færdigbygget?", "Køge Dige skal etableres hurtigst muligt.", "when"),
 ])
 def test_a_text_without_the_detail(question, text, kind):
     missing = asked_facts.missing(question, text)

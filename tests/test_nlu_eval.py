@@ -58,3 +58,28 @@ def test_the_wrong_topic_rate_counts_what_the_user_gets():
     assert answered_topics("Hvem vandt fodboldkampen i går?", out, kb) is None
     result = tally([frozenset({"out_of_scope"})] * 2, [(), ("ask_tenders",)])
     assert (result.abstained, result.wrong) == (1, 1)
+
+
+def test_an_answer_given_as_the_closest_is_counted_apart():
+    """An answer the assistant says it is unsure of (``routing.CLOSEST``) is neither right nor
+    wrong in the wrong-topic rate: it is counted as hedged, with how many of those were about the
+    message's topic; below ``routing.HEDGE`` the dialogue gives one, at ``HEDGE`` the answer."""
+    from actions import routing
+    from bot import knowledge
+    from tools.wrong_topic import Hedged, answered_topics, tally
+
+    kb = knowledge.default()
+    text = "hvad vil kommunen gøre for folk der starter for sig selv?"
+
+    def parse(confidence: float) -> dict:
+        ranking = [{"name": "ask_startup_cvr", "confidence": confidence},
+                   {"name": "ask_entrepreneur", "confidence": 0.2}]
+        return {"intent": ranking[0], "intent_ranking": ranking}
+
+    unsure = answered_topics(text, parse(routing.HEDGE - 0.1), kb)
+    assert isinstance(unsure, Hedged) and unsure == ("ask_startup_cvr",)
+    sure = answered_topics(text, parse(routing.HEDGE), kb)
+    assert sure == ("ask_startup_cvr",) and not isinstance(sure, Hedged)
+    gold = frozenset({"ask_entrepreneur"})
+    result = tally([gold, gold, gold], [unsure, Hedged(("ask_entrepreneur",)), sure])
+    assert (result.right, result.wrong, result.hedged, result.hedged_right) == (0, 1, 2, 1)

@@ -326,6 +326,19 @@ def test_the_transcript_shows_intents_runner_up_actions_and_slots(db_url):
     assert conversations.transcript("findes-ikke", db_url) is None
 
 
+def test_an_answer_given_as_the_closest_is_listed_for_staff_to_improve(db_url):
+    """A reply the assistant gave as the closest it had (``metadata.unsure``,
+    ``actions/knowledge_answers.answer_topic``) marks the message as one to improve, beside
+    fallbacks and clarifications; a plain answer does not."""
+    answered = ["action_answer_knowledge"]
+    trackers.save(db_url, "web-unsure", [
+        trackers.Say("hvad vil kommunen gøre for folk der starter for sig selv", "ask_startup_cvr", 0.6,
+                     actions=answered, metadata={"kind": "answer", "unsure": True}),
+        trackers.Say("hvad er moms", "ask_vat", 0.97, actions=answered, metadata={"kind": "answer"})])
+    unsure, sure = (turn.user for turn in conversations.transcript("web-unsure", db_url).turns if turn.user)
+    assert unsure.unanswered and not sure.unanswered
+
+
 def test_the_index_rereads_changed_conversations_and_forgets_erased_ones(db_url):
     ids = trackers.sample(db_url, start=time.time() - 3600)
     index = conversations.ConversationIndex(db_url)

@@ -4,7 +4,8 @@
 Køge without a phone number does not answer it: the user asked for a detail, and a confident
 answer on the topic that skips it reads as if there were none. The same for an amount, a price,
 a rate, a date, a deadline, the days something happens on, opening hours, an address, an e-mail
-address, a processing time and an identifying number (CVR, EAN). Each ``Kind`` has the words
+address, a processing time, when a project is done or begins, an identifying number (CVR, EAN)
+and who won (a tender, a prize). Each ``Kind`` has the words
 that ask for its fact and the shape of the fact in a text; ``missing`` gives the kind a question
 asks for that a text does not hold. A written answer or a passage without it is not given as the
 answer (``actions/routing.py``, ``bot/documents/answer.py``); the assistant says it does not know
@@ -26,7 +27,7 @@ from dataclasses import dataclass
 _I = re.IGNORECASE
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 #: Kinds whose answer belongs to a year the question may name.
-_BY_YEAR = frozenset({"date", "deadline", "price", "percent", "amount", "duration"})
+_BY_YEAR = frozenset({"date", "deadline", "price", "percent", "amount", "duration", "when"})
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,7 @@ _UNITS = (r"(?:arbejds)?(?:uge|uger|dag|dage|døgn|måned|måneder|år|timer)|"
           r"(?:working )?(?:weeks?|days?|months?|years?|hours?)")
 _UNITS = f"(?:{_UNITS})"
 #: A person's role ("hvem er direktør for …"; not "hvem er ansvarlig for …", which asks for a unit).
-_ROLES = "(?:direktør|leder|chef|formand|borgmester|kontaktperson)(?:en)?"
+_ROLES = "(?:direktør|leder|chef|formand|borgmester|kontaktperson|person)(?:en)?"
 _NAME = "[A-ZÆØÅ][a-zæøå]+ [A-ZÆØÅ][a-zæøå]+"
 #: That something costs nothing: an answer to a price or an amount.
 _FREE = r"\bgratis\b|\bfree\b|\buden (?:beregning|betaling)\b|\bkoster ikke\b"
@@ -116,6 +117,13 @@ KINDS: tuple[Kind, ...] = (
                     r"\bwhat date\b|\bwhen is the next\b", _I),
          # a month, a weekday, a season, a date in figures; or that there is none to give
          re.compile(rf"\b(?:{_MONTHS}|{_DAYS}|{_SEASONS})\b|{_DATE_IN_FIGURES}|{_NO_DEADLINE}", _I)),
+    Kind("when",
+         # when a project is done or begins ("hvornår står dobbeltsporet færdigt", "hvornår går
+         # anlægget i gang"; not "hvornår kan vi gå i gang", a condition): a year, a month, a
+         # season or a date; that it is wanted is no answer
+         re.compile(r"\bhvornår\b(?! (?:kan|må|skal|får) (?:jeg|vi|man|i)\b)[^.?!]*\b(?:færdig\w*|i gang|klar|indvie\w*)(?=\W|$)|"
+                    r"\bwhen (?:will|is|does)\b[^.?!]*\b(?:finished|completed|ready|built|start|begin)\b", _I),
+         re.compile(rf"\b(?:19|20)\d\d\b|\b(?:{_MONTHS}|{_SEASONS})\b|{_DATE_IN_FIGURES}", _I)),
     Kind("duration",
          re.compile(r"\bhvor lang(?:t|e)? (?:tid|er)\b|\w*behandlingstid\w*|\bhow long\b|\bprocessing time\b", _I),
          re.compile(rf"(?:\d+|\b(?:en|et|to|tre|fire|fem|seks|otte|ti|nogle|få|a|an|one|two|three|four|five|six|a few))"
@@ -132,8 +140,10 @@ KINDS: tuple[Kind, ...] = (
                     r"\bhow (?:many|much) per ?cent\b|\bwhat (?:percentage|rate)\b", _I),
          re.compile(r"\d[\d.,]*\s*(?:%|procent|per ?cent)", _I)),
     Kind("price",
+         # "-prisen" of an award ("erhvervsprisen", "innovationsprisen") is no price
          re.compile(rf"{_HOW_MUCH_MONEY}|\bi kroner\b|\bhow much (?:money|funding|support|compensation)\b|"
-                    r"\bkost(?:er|e|ede)\b|\b\w*pris(?:en|er|erne)?\b|\bpris\w*|\bprice\b|\bcosts?\b|"
+                    r"\bkost(?:er|e|ede)\b|\b\w*(?<!erhvervs)(?<!hæders)(?<!innovations)pris(?:en|er|erne)?\b|"
+                    r"\bpris\w*|\bprice\b|\bcosts?\b|"
                     r"\bhvilke[nt]? (?:\w+ )?(?:rente|løn|afgift|gebyr|takst|husleje)\b|"
                     r"\b(?:hvad|hvor høj|hvor stor) (?:er|bliver|var) (?:\w+ )?[\w-]*"
                     r"(?:afgiften|gebyret|taksten|renten|lønnen|huslejen|lejen|beløbet)\b|"
@@ -142,9 +152,15 @@ KINDS: tuple[Kind, ...] = (
                     + _FREE, _I)),
     Kind("person",
          re.compile(rf"\bhvem er (?:\w+ )?{_ROLES}\b|\bhvad hedder (?:\w+ )?{_ROLES}\b|"
-                    r"\b(?:who is|what is the name of) (?:the )?(?:director|head|manager|chair|mayor|contact person)\b", _I),
+                    r"\b(?:who is|what is the name of) (?:the )?(?:director|head|manager|chair|mayor|contact person|person)\b", _I),
          # a name beside its role: "Allan Munch, direktør for …", "direktør for Connect Køge, Allan Munch"
          re.compile(rf"{_NAME},? (?:der er )?{_ROLES}|{_ROLES}(?: (?:for|af|i))?(?: \w+){{0,3}}, {_NAME}")),
+    Kind("winner",
+         # who won a tender or a prize: an answer about how tenders work does not name one
+         re.compile(r"\bhvem (?:har |der )?(?:vandt|vundet|vinder|fik (?:opgaven|kontrakten|ordren|prisen))\b|"
+                    r"\bhvilke[nt]? (?:\w+ )?(?:firma|virksomhed|leverandør)\w* (?:har |der )?(?:vandt|vundet)\b|"
+                    r"\bwho (?:has )?won\b|\bwhich (?:company|firm|supplier) (?:has )?won\b", _I),
+         re.compile(r"\bvandt\b|\bvundet\b|\bvinder(?:en|ne)?\b|\bwon\b|\bwinners?\b", _I)),
     Kind("amount",
          re.compile(r"\bhvor (?:mange|meget)\b|\bhow (?:many|much)\b", _I),
          re.compile(r"\d|" + _FREE, _I)),

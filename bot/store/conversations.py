@@ -40,6 +40,9 @@ CHANNEL_LABELS = {"web": "Web", "telegram": "Telegram", "rest": "REST", "other":
 HIDDEN_ACTIONS = {"action_listen", "action_session_start"}
 #: In the JSON of a bot event that quotes a document (``metadata.document.passage``).
 QUOTE_MARK = '"passage"'
+#: In the JSON of a bot event that gives an answer as the closest the assistant has
+#: (``metadata.unsure``, set by ``actions/knowledge_answers.answer_topic``).
+UNSURE_MARK = '"unsure"'
 CHUNK = 200
 
 
@@ -103,7 +106,7 @@ class UserLine:
     runner_up: str | None
     runner_up_confidence: float | None
     channel: str
-    unanswered: bool = False  # fallback, clarification or out of scope followed
+    unanswered: bool = False  # fallback, clarification, out of scope or an unsure answer followed
     #: answered with a quote from a document: the passage's and the document's id (the bot
     #: event's ``metadata.document``, set by ``actions/knowledge_answers.say_quote``)
     passage: str | None = None
@@ -207,8 +210,10 @@ def summarise(sender_id: str, rows: Iterable[tuple[int, str, float | None, str |
                 last_user.unanswered = True
         elif type_name == "active_loop":
             summary.form_started |= action == VISIT_FORM
-        elif type_name == "bot" and last_user is not None and data and QUOTE_MARK in data:
-            quoted = (_json(data).get("metadata") or {}).get("document")
+        elif type_name == "bot" and last_user is not None and data and (QUOTE_MARK in data or UNSURE_MARK in data):
+            metadata = _json(data).get("metadata") or {}
+            last_user.unanswered |= metadata.get("unsure") is True
+            quoted = metadata.get("document")
             if isinstance(quoted, dict) and quoted.get("passage"):
                 last_user.passage = str(quoted["passage"])
                 last_user.document = str(quoted.get("document") or last_user.passage.split("/")[0])
@@ -392,7 +397,8 @@ class ConversationIndex:
             sa.select(c.sender_id, c.id, c.type_name, c.timestamp, c.intent_name, c.action_name, c.data)
             .where(c.sender_id.in_(senders),
                    sa.or_(c.type_name.in_(("user", "action", "active_loop")),
-                          sa.and_(c.type_name == "bot", c.data.contains(QUOTE_MARK, autoescape=True))))
+                          sa.and_(c.type_name == "bot", sa.or_(c.data.contains(QUOTE_MARK, autoescape=True),
+                                                               c.data.contains(UNSURE_MARK, autoescape=True)))))
             .order_by(c.sender_id, c.id))
         grouped: dict[str, list] = {sid: [] for sid in senders}
         for sid, *rest in rows:

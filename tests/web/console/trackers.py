@@ -25,6 +25,7 @@ class Say:
     reply: str = "Svar"
     slots: dict[str, object] = field(default_factory=dict)
     form: str | None = None
+    metadata: dict[str, object] = field(default_factory=dict)  # the reply's, as an action sets it
 
 
 def store(url: str) -> SQLTrackerStore:
@@ -52,7 +53,7 @@ def events(turns: list[Say], channel: str = "rest", start: float | None = None) 
         for name, value in turn.slots.items():
             found.append(SlotSet(name, value, timestamp=t + 0.6))
         found.append(BotUttered(turn.reply, data={"buttons": [{"title": "Ja", "payload": "/affirm"}]},
-                                timestamp=t + 0.7))
+                                metadata=turn.metadata or None, timestamp=t + 0.7))
         found.append(ActionExecuted("action_listen", timestamp=t + 0.8))
     return found
 
