@@ -43,8 +43,8 @@ def answer_topic(dispatcher: CollectingDispatcher, intent: str | None, lang: str
         lead = wording.text(UNKNOWN_FACT, lang, fact=fact)
     elif closest is not None:
         lead, unsure = wording.text(CLOSEST, lang), {"unsure": True}
-        offered = {b.get("payload") for b in buttons}
-        buttons = [*buttons, *(knowledge.button(i, lang) for i in closest if f"/{i}" not in offered)]
+        other = [knowledge.button(i, lang) for i in closest]  # first: what the message may have meant
+        buttons = [*other, *(b for b in buttons if b not in other)]
     if lead is not None:
         answer = dataclasses.replace(answer, body=f"{lead}\n\n{answer.body}")
         if not any(b.get("payload") == "/request_human" for b in buttons):

@@ -259,7 +259,7 @@ def test_an_unsure_answer_nothing_else_supports_is_given_as_the_closest(dispatch
     assert body.startswith("Jeg er ikke sikker på, at jeg har forstået dig rigtigt.")
     assert body.endswith(kb.entries["ask_startup_cvr"].text["da"].strip())
     payloads = [b["payload"] for b in message["buttons"]]
-    assert "/ask_entrepreneur" in payloads and payloads[-1] == "/request_human"
+    assert payloads[0] == "/ask_entrepreneur" and payloads[-1] == "/request_human"
     assert len(payloads) == len(set(payloads)) and message["unsure"] is True
     dispatcher.messages.clear()
     sure = [("ask_startup_cvr", routing.HEDGE), ("ask_entrepreneur", 0.25)]
