@@ -30,6 +30,7 @@ from bot.nlp import asked_facts
     ("Hvor mange penge kan vi få i tilskud til en ny maskine?", "price"),  # money: a bare number is no answer
     ("Får vi kompensation for en praktikant, og hvor meget?", "price"),
     ("Hvor stor skal en opgave være i kroner, før den skal i udbud?", "price"),
+    ("Hvor stort skal beløbet være, før en opgave skal i udbud?", "price"),
     ("Hvilken rente skal man betale på et erhvervslån?", "price"),
     ("Hvad er kvadratmeterprisen på erhvervsgrunde?", "price"),
     ("Hvilke dage bliver affaldet hentet?", "weekday"),
@@ -87,6 +88,8 @@ def test_a_question_that_asks_for_no_detail(question):
     ("Hvor mange procent dækker tilskuddet?", "Støtten dækkede 25 % af investeringer."),
     ("Hvem vandt erhvervsprisen i 2023?", "Erhvervsprisen 2023 blev vundet af Firma A/S."),
     ("Hvornår er diget færdigt?", "Diget skal stå færdigt i 2030."),
+    ("Hvor mange virksomheder deltog i mødet?", "Over 40 virksomheder deltog."),
+    ("Hvor mange ansatte må vi have?", "Virksomheder med 2-249 fuldtidsansatte kan søge."),
 ])
 def test_a_text_that_holds_the_detail(question, text):
     assert asked_facts.missing(question, text) is None
@@ -118,6 +121,9 @@ def test_a_text_that_holds_the_detail(question, text):
      "Kommende større bygge- og renoveringsopgaver skal fremgå af Bygge- & Anlægsportalen.", "winner"),
     # when a project is done: that it should be done soon is no answer
     ("Hvornår er Køge Dige færdigbygget?", "Køge Dige skal etableres hurtigst muligt.", "when"),
+    # a count of something: another figure ("2021-24", a budget's years) is no answer
+    ("Hvor mange virksomheder deltog i handletanksmødet?",
+     "Den blev sat i gang på baggrund af budgetaftalen for 2021-24.", "amount"),
 ])
 def test_a_text_without_the_detail(question, text, kind):
     missing = asked_facts.missing(question, text)

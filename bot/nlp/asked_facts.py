@@ -44,10 +44,30 @@ class Kind:
 
     def held(self, question: str, text: str) -> bool:
         """Whether ``text`` holds what ``question`` asks for of this kind (for a year the question
-        names, that year too)."""
+        names, that year too; for a count of something, a number beside it)."""
         if not self.holds.search(text):
             return False
+        if self.name == "amount" and not _counted(question, text):
+            return False
         return self.name not in _BY_YEAR or set(_YEAR.findall(question)) <= set(_YEAR.findall(text))
+
+
+#: "Hvor mange virksomheder …", "how many companies …": the thing counted.
+_COUNTED = re.compile(r"\bhvor mange (\w{4,})|\bhow many (\w{4,})", re.IGNORECASE)
+#: The first letters of the thing counted that its other forms share ("virksomheder", "virksomhed").
+_STEM = 5
+
+
+def _counted(question: str, text: str) -> bool:
+    """Whether ``text`` gives a number of what ``question`` counts ("hvor mange virksomheder
+    deltog?": "40 virksomheder", not the "2021-24" of a budget); True when it counts nothing
+    named, or money (a ``price``)."""
+    found = _COUNTED.search(question)
+    noun = next((g for g in found.groups() if g), "") if found else ""
+    if not noun or re.fullmatch(_MONEY, noun, re.IGNORECASE) or noun.lower() in _NOT_COUNTED:
+        return True
+    stem = re.escape(noun[:_STEM])
+    return re.search(rf"\d[\d.,]*\s*(?:[-–]\s*\d[\d.,]*\s*)?(?:\w+\s+)?\w*{stem}", text, re.IGNORECASE) is not None
 
 
 _WITHOUT_DANISH_LETTERS = (("aa", "å"), ("ae", "æ"), ("oe", "ø"))
@@ -81,6 +101,8 @@ _NO_DEADLINE = r"\bløbende\b|\bingen (?:ansøgnings)?frist\b|\blukket\b|\brolli
 #: kompensation, og hvor meget?") asks for an amount of money, which a bare number is not.
 _MONEY = r"(?:penge|kroner|tilskud\w*|støtte\w*|kompensation\w*|godtgørelse\w*|lån)"
 _HOW_MUCH_MONEY = (rf"\bhvor (?:mange|meget)\b[^.?!]*\b{_MONEY}\b|\b{_MONEY}\b[^.?!]*\bhvor (?:mange|meget)\b")
+#: Words after "hvor mange" that are not the thing counted ("hvor mange procent": a ``percent``).
+_NOT_COUNTED = frozenset({"procent", "penge", "kroner", "gange", "percent", "times"})
 _PHONE = r"(?<!\d)(?:\+45\s?)?\d{2}\s?\d{2}\s?\d{2}\s?\d{2}(?!\d)"
 
 KINDS: tuple[Kind, ...] = (
@@ -142,7 +164,7 @@ KINDS: tuple[Kind, ...] = (
     Kind("price",
          # "-prisen" of an award ("erhvervsprisen", "innovationsprisen") is no price
          re.compile(rf"{_HOW_MUCH_MONEY}|\bi kroner\b|\bhow much (?:money|funding|support|compensation)\b|"
-                    r"\bkost(?:er|e|ede)\b|\b\w*(?<!erhvervs)(?<!hæders)(?<!innovations)pris(?:en|er|erne)?\b|"
+                    r"\bhvor stort?\b[^.?!]*\bbeløb\w*|\bkost(?:er|e|ede)\b|\b\w*(?<!erhvervs)(?<!hæders)(?<!innovations)pris(?:en|er|erne)?\b|"
                     r"\bpris\w*|\bprice\b|\bcosts?\b|"
                     r"\bhvilke[nt]? (?:\w+ )?(?:rente|løn|afgift|gebyr|takst|husleje)\b|"
                     r"\b(?:hvad|hvor høj|hvor stor) (?:er|bliver|var) (?:\w+ )?[\w-]*"
