@@ -146,7 +146,6 @@ def test_a_stop_taken_as_an_answer_that_is_not_one_asks_again_next_time():
     assert result["phone"] is None and result["stop_declined"] is None
 
 
-
 def test_the_summarys_stop_button_asks_too():
     """The summary's "Afbryd" (/stop) asks like a typed "stop": a form stopped by an action
     instead of the rules leaves a state the policies never saw (they answered "not understood"

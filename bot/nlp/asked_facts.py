@@ -5,9 +5,8 @@ Køge without a phone number does not answer it: the user asked for a detail, an
 answer on the topic that skips it reads as if there were none. The same for an amount, a price,
 a rate, a date, a deadline, the days something happens on, opening hours, an address, an e-mail
 address, a processing time, when a project is done or begins, an identifying number (CVR, EAN)
-and who won (a tender, a prize). Each ``Kind`` has the words
-that ask for its fact and the shape of the fact in a text; ``missing`` gives the kind a question
-asks for that a text does not hold. A written answer or a passage without it is not given as the
+and who won (a tender, a prize). Each ``Kind`` has the words that ask for its fact and the shape
+of the fact in a text; ``missing`` gives the kind a question asks for that a text does not hold. A written answer or a passage without it is not given as the
 answer (``actions/routing.py``, ``bot/documents/answer.py``); the assistant says it does not know
 that detail and offers the topic and a person.
 
@@ -22,6 +21,7 @@ figures of an earlier round are no answer.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 _I = re.IGNORECASE
@@ -38,16 +38,16 @@ class Kind:
     name: str
     asks: re.Pattern[str]
     holds: re.Pattern[str]
+    #: What the text must also meet for this question (``amount``: a number beside what is counted).
+    beside: Callable[[str, str], bool] | None = None
 
     def asked(self, question: str) -> bool:
         return any(self.asks.search(variant) for variant in _spellings(question))
 
     def held(self, question: str, text: str) -> bool:
         """Whether ``text`` holds what ``question`` asks for of this kind (for a year the question
-        names, that year too; for a count of something, a number beside it)."""
-        if not self.holds.search(text):
-            return False
-        if self.name == "amount" and not _counted(question, text):
+        names, that year too; and what ``beside`` asks)."""
+        if not self.holds.search(text) or (self.beside is not None and not self.beside(question, text)):
             return False
         return self.name not in _BY_YEAR or set(_YEAR.findall(question)) <= set(_YEAR.findall(text))
 
@@ -145,7 +145,7 @@ KINDS: tuple[Kind, ...] = (
          # season or a date; that it is wanted is no answer
          re.compile(r"\bhvornår\b(?! (?:kan|må|skal|får) (?:jeg|vi|man|i)\b)[^.?!]*\b(?:færdig\w*|i gang|klar|indvie\w*)(?=\W|$)|"
                     r"\bwhen (?:will|is|does)\b[^.?!]*\b(?:finished|completed|ready|built|start|begin)\b", _I),
-         re.compile(rf"\b(?:19|20)\d\d\b|\b(?:{_MONTHS}|{_SEASONS})\b|{_DATE_IN_FIGURES}", _I)),
+         re.compile(rf"{_YEAR.pattern}|\b(?:{_MONTHS}|{_SEASONS})\b|{_DATE_IN_FIGURES}", _I)),
     Kind("duration",
          re.compile(r"\bhvor lang(?:t|e)? (?:tid|er)\b|\w*behandlingstid\w*|\bhow long\b|\bprocessing time\b", _I),
          re.compile(rf"(?:\d+|\b(?:en|et|to|tre|fire|fem|seks|otte|ti|nogle|få|a|an|one|two|three|four|five|six|a few))"
@@ -185,7 +185,8 @@ KINDS: tuple[Kind, ...] = (
          re.compile(r"\bvandt\b|\bvundet\b|\bvinder(?:en|ne)?\b|\bwon\b|\bwinners?\b", _I)),
     Kind("amount",
          re.compile(r"\bhvor (?:mange|meget)\b|\bhow (?:many|much)\b", _I),
-         re.compile(r"\d|" + _FREE, _I)),
+         re.compile(r"\d|" + _FREE, _I),
+         beside=_counted),
 )
 
 
