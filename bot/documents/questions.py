@@ -28,10 +28,12 @@ FRESH8 = ROOT / "tests" / "documents" / "fresh8.yml"
 FRESH9 = ROOT / "tests" / "documents" / "fresh9.yml"
 FRESH10 = ROOT / "tests" / "documents" / "fresh10.yml"
 FRESH11 = ROOT / "tests" / "documents" / "fresh11.yml"
+FRESH12 = ROOT / "tests" / "documents" / "fresh12.yml"
 #: Every set by the name ``tools.documents_eval --set`` takes.
 SETS = {"tuning": TUNING, "unseen": UNSEEN, "fresh": FRESH, "fresh2": FRESH2, "fresh3": FRESH3, "fresh4": FRESH4,
         "fresh5": FRESH5, "fresh6": FRESH6, "fresh7": FRESH7, "fresh8": FRESH8,
-        "fresh9": FRESH9, "fresh10": FRESH10, "fresh11": FRESH11}
+        "fresh9": FRESH9, "fresh10": FRESH10, "fresh11": FRESH11,
+        "fresh12": FRESH12}
 
 
 @dataclass(frozen=True)
