@@ -46,7 +46,11 @@ from bot.nlp import asked_facts
     ("Hvornår står dobbeltsporet til Køge Nord færdigt?", "when"),
     ("hvornår går anlægget af vejen i gang", "when"),
     ("when will the dike be finished", "when"),
+    ("Hvilket år kan man køre på dobbeltsporet?", "when"),
+    ("which year will the new road open", "when"),
     ("Hvad hedder den person, der koordinerer praktik?", "person"),
+    ("Hvad hedder konsulenten, der tager sig af iværksættere?", "person"),
+    ("hvad hedder den erhvervsplaymaker kommunen vil ansætte", "person"),
 ])
 def test_a_question_that_asks_for_a_detail(question, kind):
     assert kind in [k.name for k in asked_facts.asked(question)]
@@ -61,6 +65,8 @@ def test_a_question_that_asks_for_a_detail(question, kind):
     "hvem er ansvarlig for skilte",  # a unit, not a person's name
     "hvordan vinder vi et udbud hos kommunen",  # how to win, not who won
     "hvornår kan vi gå i gang med at bygge",  # a condition, not a date
+    "hvem er konsulenten for min branche",  # may ask for a unit
+    "hvad hedder den pulje, der giver tilskud til grøn omstilling",  # a scheme's name, not a person's
 ])
 def test_a_question_that_asks_for_no_detail(question):
     assert asked_facts.asked(question) == ()

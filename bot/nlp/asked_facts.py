@@ -91,6 +91,9 @@ _UNITS = (r"(?:arbejds)?(?:uge|uger|dag|dage|døgn|måned|måneder|år|timer)|"
 _UNITS = f"(?:{_UNITS})"
 #: A person's role ("hvem er direktør for …"; not "hvem er ansvarlig for …", which asks for a unit).
 _ROLES = "(?:direktør|leder|chef|formand|borgmester|kontaktperson|person)(?:en)?"
+#: A job whose holder's name "hvad hedder …" asks for ("hvad hedder den erhvervsplaymaker, som …");
+#: "hvem er konsulenten" may ask for a unit, so these count after "hvad hedder" only.
+_NAMED_JOBS = r"(?:konsulent|medarbejder|rådgiver|koordinator|sagsbehandler|\w*playmaker)(?:en)?"
 _NAME = "[A-ZÆØÅ][a-zæøå]+ [A-ZÆØÅ][a-zæøå]+"
 #: That something costs nothing: an answer to a price or an amount.
 _FREE = r"\bgratis\b|\bfree\b|\buden (?:beregning|betaling)\b|\bkoster ikke\b"
@@ -141,10 +144,11 @@ KINDS: tuple[Kind, ...] = (
          re.compile(rf"\b(?:{_MONTHS}|{_DAYS}|{_SEASONS})\b|{_DATE_IN_FIGURES}|{_NO_DEADLINE}", _I)),
     Kind("when",
          # when a project is done or begins ("hvornår står dobbeltsporet færdigt", "hvornår går
-         # anlægget i gang"; not "hvornår kan vi gå i gang", a condition): a year, a month, a
-         # season or a date; that it is wanted is no answer
+         # anlægget i gang"; not "hvornår kan vi gå i gang", a condition), or which year something
+         # happens: a year, a month, a season or a date; that it is wanted is no answer
          re.compile(r"\bhvornår\b(?! (?:kan|må|skal|får) (?:jeg|vi|man|i)\b)[^.?!]*\b(?:færdig\w*|i gang|klar|indvie\w*)(?=\W|$)|"
-                    r"\bwhen (?:will|is|does)\b[^.?!]*\b(?:finished|completed|ready|built|start|begin)\b", _I),
+                    r"\bhvilket år\b|\bwhen (?:will|is|does)\b[^.?!]*\b(?:finished|completed|ready|built|start|begin)\b|"
+                    r"\b(?:what|which) year\b", _I),
          re.compile(rf"{_YEAR.pattern}|\b(?:{_MONTHS}|{_SEASONS})\b|{_DATE_IN_FIGURES}", _I)),
     Kind("duration",
          re.compile(r"\bhvor lang(?:t|e)? (?:tid|er)\b|\w*behandlingstid\w*|\bhow long\b|\bprocessing time\b", _I),
@@ -173,7 +177,7 @@ KINDS: tuple[Kind, ...] = (
          re.compile(r"\d[\d.,]*\s*(?:kr\b|kroner|dkk|mio|millioner|mia|%|procent|euro|€)|(?:\bdkk|\bkr\.|\beur|€)\s?\d|"
                     + _FREE, _I)),
     Kind("person",
-         re.compile(rf"\bhvem er (?:\w+ )?{_ROLES}\b|\bhvad hedder (?:\w+ )?{_ROLES}\b|"
+         re.compile(rf"\bhvem er (?:\w+ )?{_ROLES}\b|\bhvad hedder (?:\w+ )?(?:{_ROLES}|{_NAMED_JOBS})\b|"
                     r"\b(?:who is|what is the name of) (?:the )?(?:director|head|manager|chair|mayor|contact person|person)\b", _I),
          # a name beside its role: "Allan Munch, direktør for …", "direktør for Connect Køge, Allan Munch"
          re.compile(rf"{_NAME},? (?:der er )?{_ROLES}|{_ROLES}(?: (?:for|af|i))?(?: \w+){{0,3}}, {_NAME}")),
