@@ -96,6 +96,8 @@ def test_a_question_that_asks_for_no_detail(question):
     ("Hvornår er diget færdigt?", "Diget skal stå færdigt i 2030."),
     ("Hvor mange virksomheder deltog i mødet?", "Over 40 virksomheder deltog."),
     ("Hvor mange ansatte må vi have?", "Virksomheder med 2-249 fuldtidsansatte kan søge."),
+    ("Hvad hedder konsulenten for iværksættere?", "Spørg Anne Hansen, konsulent i Erhvervshuset."),
+    ("Hvilket år står diget færdigt?", "Diget skal stå færdigt i 2030."),
 ])
 def test_a_text_that_holds_the_detail(question, text):
     assert asked_facts.missing(question, text) is None
@@ -130,6 +132,8 @@ def test_a_text_that_holds_the_detail(question, text):
     # a count of something: another figure ("2021-24", a budget's years) is no answer
     ("Hvor mange virksomheder deltog i handletanksmødet?",
      "Den blev sat i gang på baggrund af budgetaftalen for 2021-24.", "amount"),
+    # which year: that it is worked for is no answer
+    ("Hvilket år kan man køre på dobbeltsporet?", "Kommunen arbejder for dobbeltspor mellem Køge og Køge Nord.", "when"),
 ])
 def test_a_text_without_the_detail(question, text, kind):
     missing = asked_facts.missing(question, text)

@@ -26,8 +26,6 @@ from dataclasses import dataclass
 
 _I = re.IGNORECASE
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
-#: Kinds whose answer belongs to a year the question may name.
-_BY_YEAR = frozenset({"date", "deadline", "price", "percent", "amount", "duration", "when"})
 
 
 @dataclass(frozen=True)
@@ -40,6 +38,9 @@ class Kind:
     holds: re.Pattern[str]
     #: What the text must also meet for this question (``amount``: a number beside what is counted).
     beside: Callable[[str, str], bool] | None = None
+    #: Whether the fact belongs to a year the question may name ("fristen i 2026"): then the text
+    #: must name that year too.
+    by_year: bool = False
 
     def asked(self, question: str) -> bool:
         return any(self.asks.search(variant) for variant in _spellings(question))
@@ -49,7 +50,7 @@ class Kind:
         names, that year too; and what ``beside`` asks)."""
         if not self.holds.search(text) or (self.beside is not None and not self.beside(question, text)):
             return False
-        return self.name not in _BY_YEAR or set(_YEAR.findall(question)) <= set(_YEAR.findall(text))
+        return not self.by_year or set(_YEAR.findall(question)) <= set(_YEAR.findall(text))
 
 
 #: "Hvor mange virksomheder …", "how many companies …": the thing counted.
@@ -94,6 +95,7 @@ _ROLES = "(?:direktør|leder|chef|formand|borgmester|kontaktperson|person)(?:en)
 #: A job whose holder's name "hvad hedder …" asks for ("hvad hedder den erhvervsplaymaker, som …");
 #: "hvem er konsulenten" may ask for a unit, so these count after "hvad hedder" only.
 _NAMED_JOBS = r"(?:konsulent|medarbejder|rådgiver|koordinator|sagsbehandler|\w*playmaker)(?:en)?"
+_ANY_ROLE = f"(?:{_ROLES}|{_NAMED_JOBS})"
 _NAME = "[A-ZÆØÅ][a-zæøå]+ [A-ZÆØÅ][a-zæøå]+"
 #: That something costs nothing: an answer to a price or an amount.
 _FREE = r"\bgratis\b|\bfree\b|\buden (?:beregning|betaling)\b|\bkoster ikke\b"
@@ -129,7 +131,8 @@ KINDS: tuple[Kind, ...] = (
          re.compile(r"\bansøgningsfrist\w*|\bfrist(?:en)?\b|\bdeadline\b|\bsenest\b", _I),
          # a month, a season, a date in figures, or that there is none; a weekday ("torvedage
          # onsdag og lørdag") is when something happens, not by when to apply
-         re.compile(rf"\b(?:{_MONTHS}|{_SEASONS})\b|{_DATE_IN_FIGURES}|{_NO_DEADLINE}", _I)),
+         re.compile(rf"\b(?:{_MONTHS}|{_SEASONS})\b|{_DATE_IN_FIGURES}|{_NO_DEADLINE}", _I),
+         by_year=True),
     Kind("weekday",
          # on which days something happens: a date in a month ("fra 1. august 2021") is no answer
          re.compile(r"\bhvilke (?:uge)?dage\b|\bhvilken (?:uge)?dag\b|\bwhich (?:week)?days?\b|"
@@ -141,7 +144,8 @@ KINDS: tuple[Kind, ...] = (
                     r"\bhvornår (?:er|bliver|holdes|afholdes|starter|åbner) (?:der )?(?:det |den |de )?næste\b|"
                     r"\bwhat date\b|\bwhen is the next\b", _I),
          # a month, a weekday, a season, a date in figures; or that there is none to give
-         re.compile(rf"\b(?:{_MONTHS}|{_DAYS}|{_SEASONS})\b|{_DATE_IN_FIGURES}|{_NO_DEADLINE}", _I)),
+         re.compile(rf"\b(?:{_MONTHS}|{_DAYS}|{_SEASONS})\b|{_DATE_IN_FIGURES}|{_NO_DEADLINE}", _I),
+         by_year=True),
     Kind("when",
          # when a project is done or begins ("hvornår står dobbeltsporet færdigt", "hvornår går
          # anlægget i gang"; not "hvornår kan vi gå i gang", a condition), or which year something
@@ -149,11 +153,13 @@ KINDS: tuple[Kind, ...] = (
          re.compile(r"\bhvornår\b(?! (?:kan|må|skal|får) (?:jeg|vi|man|i)\b)[^.?!]*\b(?:færdig\w*|i gang|klar|indvie\w*)(?=\W|$)|"
                     r"\bhvilket år\b|\bwhen (?:will|is|does)\b[^.?!]*\b(?:finished|completed|ready|built|start|begin)\b|"
                     r"\b(?:what|which) year\b", _I),
-         re.compile(rf"{_YEAR.pattern}|\b(?:{_MONTHS}|{_SEASONS})\b|{_DATE_IN_FIGURES}", _I)),
+         re.compile(rf"{_YEAR.pattern}|\b(?:{_MONTHS}|{_SEASONS})\b|{_DATE_IN_FIGURES}", _I),
+         by_year=True),
     Kind("duration",
          re.compile(r"\bhvor lang(?:t|e)? (?:tid|er)\b|\w*behandlingstid\w*|\bhow long\b|\bprocessing time\b", _I),
          re.compile(rf"(?:\d+|\b(?:en|et|to|tre|fire|fem|seks|otte|ti|nogle|få|a|an|one|two|three|four|five|six|a few))"
-                    rf"\s*(?:[-–]\s*\d+\s*)?{_UNITS}\b|\bsamme dag\b|\bthe same day\b", _I)),
+                    rf"\s*(?:[-–]\s*\d+\s*)?{_UNITS}\b|\bsamme dag\b|\bthe same day\b", _I),
+         by_year=True),
     Kind("number",
          # an identifying number (CVR, EAN, P-nummer); a phone number is ``phone``'s
          re.compile(r"\b(?:hvad|hvilket) er (?:\w+ )?(?!telefon|tlf)[\w-]*nummer(?:et)?\b|"
@@ -164,7 +170,8 @@ KINDS: tuple[Kind, ...] = (
          re.compile(r"\bhvor (?:mange|meget) procent\b|\bhvilken (?:\w+ )?(?:procentsats|sats)\b|"
                     r"\bhvor (?:stor|høj) (?:en )?(?:procentdel|procentsats|sats)\b|"
                     r"\bhow (?:many|much) per ?cent\b|\bwhat (?:percentage|rate)\b", _I),
-         re.compile(r"\d[\d.,]*\s*(?:%|procent|per ?cent)", _I)),
+         re.compile(r"\d[\d.,]*\s*(?:%|procent|per ?cent)", _I),
+         by_year=True),
     Kind("price",
          # "-prisen" of an award ("erhvervsprisen", "innovationsprisen") is no price
          re.compile(rf"{_HOW_MUCH_MONEY}|\bi kroner\b|\bhow much (?:money|funding|support|compensation)\b|"
@@ -175,12 +182,13 @@ KINDS: tuple[Kind, ...] = (
                     r"(?:afgiften|gebyret|taksten|renten|lønnen|huslejen|lejen|beløbet)\b|"
                     r"\bwhat is the [\w-]*\s?(?:fee|interest rate|salary|wage|rent|tax)\b", _I),
          re.compile(r"\d[\d.,]*\s*(?:kr\b|kroner|dkk|mio|millioner|mia|%|procent|euro|€)|(?:\bdkk|\bkr\.|\beur|€)\s?\d|"
-                    + _FREE, _I)),
+                    + _FREE, _I),
+         by_year=True),
     Kind("person",
-         re.compile(rf"\bhvem er (?:\w+ )?{_ROLES}\b|\bhvad hedder (?:\w+ )?(?:{_ROLES}|{_NAMED_JOBS})\b|"
+         re.compile(rf"\bhvem er (?:\w+ )?{_ROLES}\b|\bhvad hedder (?:\w+ )?{_ANY_ROLE}\b|"
                     r"\b(?:who is|what is the name of) (?:the )?(?:director|head|manager|chair|mayor|contact person|person)\b", _I),
          # a name beside its role: "Allan Munch, direktør for …", "direktør for Connect Køge, Allan Munch"
-         re.compile(rf"{_NAME},? (?:der er )?{_ROLES}|{_ROLES}(?: (?:for|af|i))?(?: \w+){{0,3}}, {_NAME}")),
+         re.compile(rf"{_NAME},? (?:der er )?{_ANY_ROLE}|{_ANY_ROLE}(?: (?:for|af|i))?(?: \w+){{0,3}}, {_NAME}")),
     Kind("winner",
          # who won a tender or a prize: an answer about how tenders work does not name one
          re.compile(r"\bhvem (?:har |der )?(?:vandt|vundet|vinder|fik (?:opgaven|kontrakten|ordren|prisen))\b|"
@@ -190,7 +198,8 @@ KINDS: tuple[Kind, ...] = (
     Kind("amount",
          re.compile(r"\bhvor (?:mange|meget)\b|\bhow (?:many|much)\b", _I),
          re.compile(r"\d|" + _FREE, _I),
-         beside=_counted),
+         beside=_counted,
+         by_year=True),
 )
 
 
