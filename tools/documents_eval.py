@@ -8,9 +8,9 @@ unknown question (optimistic for every method alike: the thresholds are fitted p
 ``calibrate``: for the project's method (and BM25 with ``bm25s``), how many answers are right,
 wrong and refused for thresholds around the chosen ones (``bot.documents.answer``), on the
 TUNING set.
-``evaluate --set tuning|unseen|fresh|fresh2…fresh12``: ``best_answer`` on a set: right, wrong and refused
-answers, unknowns refused, index build time and query time. The unseen and fresh sets are for
-checking only, never for choosing.
+``evaluate --set tuning|unseen|fresh|fresh2|…`` (every ``tests/documents/fresh*.yml``):
+``best_answer`` on a set: right, wrong and refused answers, unknowns refused, index build time
+and query time. The unseen and fresh sets are for checking only, never for choosing.
 
     python -m tools.documents_eval compare
     python -m tools.documents_eval calibrate

@@ -17,23 +17,11 @@ from bot.settings import ROOT
 
 TUNING = ROOT / "tests" / "documents" / "tuning.yml"
 UNSEEN = ROOT / "tests" / "documents" / "questions.yml"
-FRESH = ROOT / "tests" / "documents" / "fresh.yml"
-FRESH2 = ROOT / "tests" / "documents" / "fresh2.yml"
-FRESH3 = ROOT / "tests" / "documents" / "fresh3.yml"
-FRESH4 = ROOT / "tests" / "documents" / "fresh4.yml"
-FRESH5 = ROOT / "tests" / "documents" / "fresh5.yml"
-FRESH6 = ROOT / "tests" / "documents" / "fresh6.yml"
-FRESH7 = ROOT / "tests" / "documents" / "fresh7.yml"
-FRESH8 = ROOT / "tests" / "documents" / "fresh8.yml"
-FRESH9 = ROOT / "tests" / "documents" / "fresh9.yml"
-FRESH10 = ROOT / "tests" / "documents" / "fresh10.yml"
-FRESH11 = ROOT / "tests" / "documents" / "fresh11.yml"
-FRESH12 = ROOT / "tests" / "documents" / "fresh12.yml"
+#: The blind sets, one file each (``fresh.yml``, ``fresh2.yml``, …), in the order they were written.
+FRESH_SETS = sorted((ROOT / "tests" / "documents").glob("fresh*.yml"),
+                    key=lambda path: int(path.stem.removeprefix("fresh") or 1))
 #: Every set by the name ``tools.documents_eval --set`` takes.
-SETS = {"tuning": TUNING, "unseen": UNSEEN, "fresh": FRESH, "fresh2": FRESH2, "fresh3": FRESH3, "fresh4": FRESH4,
-        "fresh5": FRESH5, "fresh6": FRESH6, "fresh7": FRESH7, "fresh8": FRESH8,
-        "fresh9": FRESH9, "fresh10": FRESH10, "fresh11": FRESH11,
-        "fresh12": FRESH12}
+SETS = {"tuning": TUNING, "unseen": UNSEEN, **{path.stem: path for path in FRESH_SETS}}
 
 
 @dataclass(frozen=True)
