@@ -38,7 +38,7 @@ def _handovers(stack: BotStack, sender: str) -> list[Handover]:
 
 
 def _bot_lines(stack: BotStack, sender: str) -> list[dict]:
-    token = (stack.var / "api-token").read_text().strip()
+    token = stack.api_token
     tracker = requests.get(f"{stack.rasa}/conversations/{sender}/tracker", params={"token": token}, timeout=30).json()
     return [e for e in tracker["events"] if e["event"] == "bot"]
 

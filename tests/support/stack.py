@@ -92,3 +92,8 @@ class BotStack:
         """Send a message on the REST channel: the reply's texts and buttons."""
         return rest.say(self.rasa, sender, text)
 
+    @property
+    def api_token(self) -> str:
+        """The token of Rasa's HTTP API that ``bot.cli run`` generated for this start."""
+        return (self.var / "api-token").read_text().strip()
+

@@ -53,7 +53,7 @@ def test_a_message_emitted_on_either_worker_reaches_the_browser(new_page, worker
     ask(page, "Hej")
     expect(page.locator(".kw-msg--bot")).not_to_have_count(0)
     conversation = session_id(page)
-    token = (workers.var / "api-token").read_text().strip()
+    token = workers.api_token
     deadline = time.monotonic() + 60
     while True:  # the greeting's turn is stored before staff messages are sent into it
         stored = requests.get(f"{workers.rasa}/conversations/{conversation}/tracker",

@@ -31,7 +31,7 @@ RUN = uuid.uuid4().hex[:6]
 @pytest.fixture(scope="module")
 def unsure(stack) -> str:
     """A message the running model is unsure of (below ``conversations.LOW_CONFIDENCE``)."""
-    token = (stack.var / "api-token").read_text().strip()
+    token = stack.api_token
     for text in UNSURE_CANDIDATES:
         parsed = requests.post(f"{stack.rasa}/model/parse", params={"token": token}, json={"text": text}, timeout=30)
         if parsed.json()["intent"]["confidence"] < conversations.LOW_CONFIDENCE:
