@@ -4,9 +4,10 @@
 Køge without a phone number does not answer it: the user asked for a detail, and a confident
 answer on the topic that skips it reads as if there were none. The same for an amount, a price,
 a rate, a date, a deadline, the days something happens on, opening hours, an address, an e-mail
-address, a processing time, when a project is done or begins, an identifying number (CVR, EAN)
-and who won (a tender, a prize). Each ``Kind`` has the words that ask for its fact and the shape
-of the fact in a text; ``missing`` gives the kind a question asks for that a text does not hold. A written answer or a passage without it is not given as the
+address, a processing time, when a project is done or begins (or which year), an identifying
+number (CVR, EAN), a person's name and who won (a tender, a prize). Each ``Kind`` has the words
+that ask for its fact and the shape of the fact in a text; ``missing`` gives the kind a question
+asks for that a text does not hold. A written answer or a passage without it is not given as the
 answer (``actions/routing.py``, ``bot/documents/answer.py``); the assistant says it does not know
 that detail and offers the topic and a person.
 
