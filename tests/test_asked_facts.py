@@ -48,9 +48,16 @@ from bot.nlp import asked_facts
     ("when will the dike be finished", "when"),
     ("Hvilket år kan man køre på dobbeltsporet?", "when"),
     ("which year will the new road open", "when"),
+    ("Hvornår forventes kombiterminalen at åbne?", "when"),
+    ("hvornår åbner sundhedsinnovationsparken i Bellingeparken", "when"),
+    ("when will the new terminal open", "when"),
     ("Hvad hedder den person, der koordinerer praktik?", "person"),
     ("Hvad hedder konsulenten, der tager sig af iværksættere?", "person"),
     ("hvad hedder den erhvervsplaymaker kommunen vil ansætte", "person"),
+    ("Hvilke virksomheder deltog i handletanksmødet?", "names"),
+    ("Hvilke nabokommuner skal Køge samarbejde med om turisme?", "names"),
+    ("Hvilke andre firmaer end LE34 var der?", "names"),
+    ("which companies took part in the meeting", "names"),
 ])
 def test_a_question_that_asks_for_a_detail(question, kind):
     assert kind in [k.name for k in asked_facts.asked(question)]
@@ -67,6 +74,9 @@ def test_a_question_that_asks_for_a_detail(question, kind):
     "hvornår kan vi gå i gang med at bygge",  # a condition, not a date
     "hvem er konsulenten for min branche",  # may ask for a unit
     "hvad hedder den pulje, der giver tilskud til grøn omstilling",  # a scheme's name, not a person's
+    "hvornår åbner rådhuset",  # opening hours are asked with "åbningstider"/"har … åbent"; not a project's opening
+    "Hvilke virksomheder kan søge SMV:Grøn?",  # who may: a condition, not names
+    "hvilke virksomheder skal have en miljøgodkendelse",
 ])
 def test_a_question_that_asks_for_no_detail(question):
     assert asked_facts.asked(question) == ()
@@ -98,6 +108,8 @@ def test_a_question_that_asks_for_no_detail(question):
     ("Hvor mange ansatte må vi have?", "Virksomheder med 2-249 fuldtidsansatte kan søge."),
     ("Hvad hedder konsulenten for iværksættere?", "Spørg Anne Hansen, konsulent i Erhvervshuset."),
     ("Hvilket år står diget færdigt?", "Diget skal stå færdigt i 2030."),
+    ("Hvilke firmaer holdt oplæg?", "Der var oplæg fra virksomhederne LE34 og Ingemann Components A/S."),
+    ("Hvilke kommuner samarbejder om turismen?", "Køge samarbejder med Solrød, Stevns og Greve."),
 ])
 def test_a_text_that_holds_the_detail(question, text):
     assert asked_facts.missing(question, text) is None
@@ -134,6 +146,12 @@ def test_a_text_that_holds_the_detail(question, text):
      "Den blev sat i gang på baggrund af budgetaftalen for 2021-24.", "amount"),
     # which year: that it is worked for is no answer
     ("Hvilket år kan man køre på dobbeltsporet?", "Kommunen arbejder for dobbeltspor mellem Køge og Køge Nord.", "when"),
+    # names asked for: the municipality and its partners, schemes, or the names the question gives are none
+    ("Hvilke virksomheder sidder i forummet?", "Connect Køge og Køge Kommunes Grøn Omstilling samler virksomheder.",
+     "names"),
+    ("Hvilke virksomheder har fået tilskud?", "Se SMV:Digital og SMV:Grøn hos Erhvervshus Sjælland og Erhvervsstyrelsen.",
+     "names"),
+    ("Hvilke andre virksomheder end LE34 og Ingemann deltog?", "Oplæg fra LE34 og Ingemann Components A/S.", "names"),
 ])
 def test_a_text_without_the_detail(question, text, kind):
     missing = asked_facts.missing(question, text)

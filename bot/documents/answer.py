@@ -27,7 +27,9 @@ questions (``tests/documents/tuning.yml``) and checked on the unseen set
   Køge", "Bækgårdsvej"): a passage about something else that shares the question's other words
   is not an answer;
 * a question that asks for a detail (an amount, a price, a date, opening hours, an address, a
-  phone number …; ``bot.nlp.asked_facts``) needs a passage that holds one;
+  phone number, names …; ``bot.nlp.asked_facts``) needs a passage that holds one: the best of
+  those that do, when it meets the rules above too (the passage that names the companies of a
+  meeting may match a little less than the one that describes the meeting);
 * margin rule: unless it covers at least ``CLEAR_COVERAGE``, its score is at least
   ``MIN_MARGIN`` (relative) above the best passage of another section that also covers
   ``MIN_COVERAGE``: two sections that answer about equally well mean the words did not decide.
@@ -116,17 +118,24 @@ def decide(hits: Sequence[Hit], question: str = "") -> tuple[Hit | None, str]:
     """The hit to answer ``question`` with and "", or None and the reason of the refusal."""
     if not hits:
         return None, NO_MATCH
-    best = hits[0]
-    if best.score < MIN_SCORE or best.coverage < MIN_COVERAGE or not best.names_found:
+    if not _good(hits[0]):
         return None, WEAK_MATCH
-    if asked_facts.missing(question, best.passage.text) is not None:
-        return None, NO_FACT
+    if asked_facts.asked(question):  # only passages that hold the detail answer it, and compete
+        hits = [h for h in hits if asked_facts.missing(question, h.passage.text) is None]
+        if not hits or not _good(hits[0]):
+            return None, NO_FACT
+    best = hits[0]
     if best.coverage < CLEAR_COVERAGE:
         rival = next((h for h in hits[1:] if _unit(h.passage) != _unit(best.passage)
                       and h.coverage >= MIN_COVERAGE), None)
         if rival is not None and best.score - rival.score < MIN_MARGIN * best.score:
             return None, AMBIGUOUS
     return best, ""
+
+
+def _good(hit: Hit) -> bool:
+    """Whether a passage matches the question well enough to answer it (the first three rules)."""
+    return hit.score >= MIN_SCORE and hit.coverage >= MIN_COVERAGE and hit.names_found
 
 
 def _unit(passage: Passage) -> tuple[str, str | None]:

@@ -109,6 +109,30 @@ _MONEY = r"(?:penge|kroner|tilskud\w*|støtte\w*|kompensation\w*|godtgørelse\w*
 _HOW_MUCH_MONEY = (rf"\bhvor (?:mange|meget)\b[^.?!]*\b{_MONEY}\b|\b{_MONEY}\b[^.?!]*\bhvor (?:mange|meget)\b")
 #: Words after "hvor mange" that are not the thing counted ("hvor mange procent": a ``percent``).
 _NOT_COUNTED = frozenset({"procent", "penge", "kroner", "gange", "percent", "times"})
+#: What "hvilke …" names when it asks for names ("hvilke virksomheder deltog?").
+_ORGANISATIONS = (r"(?:virksomheder|firmaer|kommuner|nabokommuner|partnere|samarbejdspartnere|deltagere|"
+                  r"medlemmer|aktører|organisationer|selskaber|leverandører)")
+#: What the organisations asked for did ("hvilke virksomheder deltog / sidder med / fik tilskud").
+_TAKING_PART = (r"(?:deltog|deltager|deltaget|var med|er med|sidder|sad|fortalte|holdt|har fået|fik|"
+                r"samarbejde\w*|medlem\w*|står bag|stod bag|inviteret|repræsenteret)")
+#: A name in a list of names; the municipality, its partners and the public bodies an answer
+#: refers to are not the names asked for ("Connect Køge og Køge Kommunes Grøn Omstilling",
+#: "Erhvervshus Sjælland og Erhvervsstyrelsen" name no participants).
+_ORGANISATION = (r"(?<![\w&.:/-])(?!(?:Køge\w*|Connect|Grøn|Kommune\w*|Erhvervs\w*|Sjælland|Region\w*|Danmark|"
+                 r"Byg|Miljø\w*|Teknik\w*|\w+teamet|The|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|"
+                 r"Sunday)\b)[A-ZÆØÅ][\w&]*(?:[.-][\w&]+)*(?: [A-ZÆØÅ][\w&]*(?:[.-][\w&]+)*)*")
+_NAME_LIST = re.compile(rf"{_ORGANISATION}(?:, {_ORGANISATION})*,? (?:og|and) {_ORGANISATION}")
+
+
+def _new_names(question: str, text: str) -> bool:
+    """Whether ``text`` lists a name that ``question`` does not name itself ("hvilke andre
+    virksomheder end LE34 og Ingemann deltog?" is not answered by "LE34 og Ingemann")."""
+    asked = question.lower()
+    return any(name.split()[0].lower() not in asked
+               for found in _NAME_LIST.finditer(text)
+               for name in re.findall(_ORGANISATION, found.group()))
+
+
 _PHONE = r"(?<!\d)(?:\+45\s?)?\d{2}\s?\d{2}\s?\d{2}\s?\d{2}(?!\d)"
 
 KINDS: tuple[Kind, ...] = (
@@ -151,8 +175,12 @@ KINDS: tuple[Kind, ...] = (
          # when a project is done or begins ("hvornår står dobbeltsporet færdigt", "hvornår går
          # anlægget i gang"; not "hvornår kan vi gå i gang", a condition), or which year something
          # happens: a year, a month, a season or a date; that it is wanted is no answer
+         # or when a new place opens ("hvornår forventes kombiterminalen at åbne", "hvornår åbner
+         # sundhedsinnovationsparken"; not "hvornår åbner rådhuset", which asks for opening hours)
          re.compile(r"\bhvornår\b(?! (?:kan|må|skal|får) (?:jeg|vi|man|i)\b)[^.?!]*\b(?:færdig\w*|i gang|klar|indvie\w*)(?=\W|$)|"
-                    r"\bhvilket år\b|\bwhen (?:will|is|does)\b[^.?!]*\b(?:finished|completed|ready|built|start|begin)\b|"
+                    r"\bhvornår (?:forventes|skal|vil|kommer)\b[^.?!]*\båbne\b|\bhvornår åbner (?:den|det|de) nye\b|"
+                    r"\bhvornår åbner \w+(?:parken|terminalen|centret|centeret|stationen|banen|vejen|sporet|hallen)\b|"
+                    r"\bhvilket år\b|\bwhen (?:will|is|does)\b[^.?!]*\b(?:finished|completed|ready|built|start|begin|open)\b|"
                     r"\b(?:what|which) year\b", _I),
          re.compile(rf"{_YEAR.pattern}|\b(?:{_MONTHS}|{_SEASONS})\b|{_DATE_IN_FIGURES}", _I),
          by_year=True),
@@ -196,6 +224,19 @@ KINDS: tuple[Kind, ...] = (
                     r"\bhvilke[nt]? (?:\w+ )?(?:firma|virksomhed|leverandør)\w* (?:har |der )?(?:vandt|vundet)\b|"
                     r"\bwho (?:has )?won\b|\bwhich (?:company|firm|supplier) (?:has )?won\b", _I),
          re.compile(r"\bvandt\b|\bvundet\b|\bvinder(?:en|ne)?\b|\bwon\b|\bwinners?\b", _I)),
+    Kind("names",
+         # which organisations took part, sit in, got or work with something ("hvilke
+         # virksomheder deltog", "hvilke nabokommuner skal Køge samarbejde med"): an answer that
+         # names none does not answer it; "hvilke virksomheder kan søge / skal have …?" asks
+         # for a condition and is left to the answer
+         re.compile(rf"\bhvilke (?:andre )?(?:\w+ )?{_ORGANISATIONS}\b(?=[^.?!]*\b{_TAKING_PART}\b)|"
+                    rf"\bhvilke andre {_ORGANISATIONS}\b|"
+                    r"\bwhich (?:other )?(?:\w+ )?(?:companies|firms|municipalities|partners|members|participants|"
+                    r"organi[sz]ations)\b(?=[^.?!]*\b(?:took part|take part|participated|attended|spoke|sit|are members|"
+                    r"received|got|won|work with|cooperate)\b)", _I),
+         # two names or more, listed: "LE34 og Ingemann", "Solrød, Stevns og Greve"
+         _NAME_LIST,
+         beside=_new_names),
     Kind("amount",
          re.compile(r"\bhvor (?:mange|meget)\b|\bhow (?:many|much)\b", _I),
          re.compile(r"\d|" + _FREE, _I),

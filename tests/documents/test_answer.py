@@ -153,6 +153,19 @@ def test_a_detail_asked_for_needs_that_detail_in_the_passage(index):
         assert answering.decide(hit, question) == (None, answering.NO_FACT), question
 
 
+def test_a_detail_asked_for_is_taken_from_the_best_passage_that_holds_it(index):
+    """When the passage that matches best lacks the detail asked for (here the companies'
+    names), another that matches well enough and holds it answers; one that matches too weakly
+    does not."""
+    named = next(p for p in index.passages if "LE34 og Ingemann" in p.text)
+    unnamed = next(p for p in index.passages if p.document_id == named.document_id and "LE34" not in p.text)
+    question = "Hvilke virksomheder holdt oplæg på mødet?"
+    hits = [Hit(unnamed, 0.40, 0.85, (), ()), Hit(named, 0.35, 0.75, (), ())]
+    assert answering.decide(hits, question)[0] is hits[1]
+    weak = [Hit(unnamed, 0.40, 0.85, (), ()), Hit(named, 0.35, 0.50, (), ())]
+    assert answering.decide(weak, question) == (None, answering.NO_FACT)
+
+
 def test_nothing_of_the_question_is_logged(index, caplog):
     caplog.set_level(logging.DEBUG, logger="bot.documents")
     question = "Hvad er erhvervsklasser? Skriv til anne@firma.dk"

@@ -20,11 +20,12 @@ from bot.store import conversations
 from tests.web.console.conftest import PASSWORD, sign_in
 from tests.web.support import SCREENSHOTS, ask, axe_violations
 
-#: Messages outside what the assistant knows, phrased so that a model is seldom sure of them; the
-#: tests use the first one the running model scores below the console's "low confidence" (which
-#: one moves with each training: "kan I hjælpe med bogføring" was 0.24 on one model, 0.73 on the next).
-UNSURE_CANDIDATES = ("kan I hjælpe med min bogføring", "kan I hjælpe med regnskab",
-                     "kan I hjælpe med bogføring", "hjælper I med lønsedler og moms til medarbejdere")
+#: Messages outside what the assistant knows, or too vague to place, phrased so that a model is
+#: seldom sure of them; the tests use the first one the running model scores below the console's
+#: "low confidence" (which one moves with each training: "kan I hjælpe med bogføring" was 0.24 on
+#: one model and 0.73 on the next, and is 1.0 out of scope since bookkeeping has examples there).
+UNSURE_CANDIDATES = ("har I styr på det med ordningen", "hvordan med det", "kan I hjælpe med lønsedler",
+                     "hvad med reglerne for det")
 RUN = uuid.uuid4().hex[:6]
 
 
