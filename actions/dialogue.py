@@ -64,3 +64,22 @@ class ActionOutOfScope(Action):
         citizen = routing.citizen_matter(text, kb())
         dispatcher.utter_message(response="utter_out_of_scope_citizen" if citizen else "utter_out_of_scope")
         return []
+
+
+class ActionBotCapabilities(Action):
+    """What the assistant can help with — unless the NLU was unsure and the message names
+    something the municipality's documents name and answer ("hvad er DBD?";
+    ``routing.capabilities``): then that answer."""
+
+    def name(self) -> str:
+        return "action_bot_capabilities"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        text, lang = tracker.latest_message.get("text") or "", language(tracker)
+        confidence = float((tracker.latest_message.get("intent") or {}).get("confidence") or 0.0)
+        decision = await asyncio.to_thread(routing.capabilities, text, lang, confidence, kb())
+        if decision is None or not say_factual(dispatcher, decision, lang):
+            dispatcher.utter_message(response="utter_bot_capabilities")
+        return []

@@ -12,6 +12,8 @@ actions (``actions/knowledge_answers.py``, ``actions/dialogue.py``) and measured
 - A message the NLU takes for out of scope that names something the documents name, other than
   the municipality's places ("hvad er DBD?"): the documents' answer when they have one
   (``out_of_scope``; else, and for a citizen matter, the out-of-scope answer).
+- The same for a message the NLU takes for "what can you do?" with less confidence than
+  ``UNSURE`` ("hvad er DBD?"; ``capabilities``).
 - An intent with a written answer (``data/knowledge``) and confidence of at least
   ``CONFIDENT``: that answer — unless the message asks for a detail the answer does not hold
   (an amount, a price, a date, opening hours, an address, a phone number …;
@@ -88,7 +90,9 @@ SURE = 0.8
 #: blind fresh12, 0.55 hedges 5 answers (1 right) for 4 wrong ones, 0.6 15 (7 right) for 8,
 #: 0.65 21 (12 right) for 9 and 0.7 34 (25 right) for 9. The model of 2026-12-08 (weight 0.8
 #: again), on every set but the blind fresh17 and fresh18: 0.55 hedges 5 (1 right) for 4 wrong
-#: ones, 0.6 11 (5 right) for 6, 0.65 23 (16 right) for 7 and 0.7 39 (28 right) for 11.
+#: ones, 0.6 11 (5 right) for 6, 0.65 23 (16 right) for 7 and 0.7 39 (28 right) for 11; its
+#: last retrain (weight 0.8), on every set but fresh19 and fresh20: 0.55 hedges 9 (3 right) for 6,
+#: 0.6 12 (5 right) for 7, 0.65 22 (13 right) for 9 and 0.7 39 (29 right) for 10.
 HEDGE = 0.6
 DISAGREE_COVERAGE = 0.5
 DISAGREE_MARGIN = 0.1
@@ -102,6 +106,8 @@ POLICY_OVERVIEW = "ask_business_policy"
 POLICY_KINDS = frozenset({"policy", "policy_draft"})
 FALLBACK = "nlu_fallback"
 OUT_OF_SCOPE = "out_of_scope"
+#: The intent that asks what the assistant can do ("hvad kan du?").
+CAPABILITIES = "bot_capabilities"
 #: Names that do not make a question the documents' (every passage is about Køge), folded.
 PLACES = frozenset(fold(word) for word in NAME_WORDS)
 MAX_CHOICES = 3
@@ -230,6 +236,17 @@ def out_of_scope(text: str, lang: str, knowledge: Knowledge) -> Route | None:
         return None
     found = documents.best_answer(text, lang)
     return _from_documents(found) if isinstance(found, documents.DocumentAnswer) else None
+
+
+def capabilities(text: str, lang: str, confidence: float, knowledge: Knowledge) -> Route | None:
+    """For a message the NLU takes for "what can you do?" (``CAPABILITIES``): below ``UNSURE``,
+    the documents' answer when the message names something they name and answer, as for out of
+    scope ("hvad er DBD?" reads like "hvad er du?" to a classifier that has never seen "DBD").
+    None: the list of what the assistant can do."""
+    if confidence >= UNSURE:
+        return None
+    decision = out_of_scope(text, lang, knowledge)
+    return decision if decision is not None and decision.kind != ELSEWHERE else None
 
 
 def disagreement(text: str, lang: str, intent: str, knowledge: Knowledge) -> tuple[str, ...]:

@@ -429,6 +429,24 @@ def test_out_of_scope_tells_citizen_matters_from_the_rest(dispatcher, text, resp
     assert [m["response"] for m in dispatcher.messages] == [response]
 
 
+@pytest.mark.parametrize(("text", "confidence", "quoted"), [
+    ("hvad er DBD?", 0.45, True),  # an unsure "what can you do?" that names what the policy names
+    ("hvad er DBD?", 0.9, False),  # a sure one is what it says
+    ("hvad kan du?", 0.45, False),  # names nothing the documents name
+])
+def test_an_unsure_what_can_you_do_that_names_what_the_policy_names_gets_the_policys_answer(
+        dispatcher, text, confidence, quoted):
+    from actions.dialogue import ActionBotCapabilities
+
+    tracker = make_tracker(text, "bot_capabilities", ranking=[("bot_capabilities", confidence), ("out_of_scope", 0.2)])
+    call(ActionBotCapabilities().run(dispatcher, tracker, {}))
+    [message] = dispatcher.messages
+    if quoted:
+        assert "Digital Bygnings Data" in message["text"] and "indsats 6" in message["text"]
+    else:
+        assert message["response"] == "utter_bot_capabilities"
+
+
 def test_out_of_scope_naming_what_the_policy_names_gets_the_policys_answer(dispatcher):
     """#24 lists "DBD" among what users will ask about; the NLU has no topic for it and takes
     "hvad er DBD?" for out of scope. The policy's focus area 6 names it: that is quoted."""

@@ -51,6 +51,7 @@ from bot.nlp import asked_facts
     ("Hvornår forventes kombiterminalen at åbne?", "when"),
     ("hvornår åbner sundhedsinnovationsparken i Bellingeparken", "when"),
     ("when will the new terminal open", "when"),
+    ("Hvornår bliver turismestrategien vedtaget?", "when"),
     ("Hvad hedder den person, der koordinerer praktik?", "person"),
     ("Hvad hedder konsulenten, der tager sig af iværksættere?", "person"),
     ("hvad hedder den erhvervsplaymaker kommunen vil ansætte", "person"),
@@ -108,6 +109,7 @@ def test_a_question_that_asks_for_no_detail(question):
     ("Hvor mange ansatte må vi have?", "Virksomheder med 2-249 fuldtidsansatte kan søge."),
     ("Hvad hedder konsulenten for iværksættere?", "Spørg Anne Hansen, konsulent i Erhvervshuset."),
     ("Hvilket år står diget færdigt?", "Diget skal stå færdigt i 2030."),
+    ("Hvornår blev erhvervspolitikken vedtaget?", "Byrådet vedtog politikken i juni 2024."),
     ("Hvilke firmaer holdt oplæg?", "Der var oplæg fra virksomhederne LE34 og Ingemann Components A/S."),
     ("Hvilke kommuner samarbejder om turismen?", "Køge samarbejder med Solrød, Stevns og Greve."),
 ])
@@ -146,6 +148,9 @@ def test_a_text_that_holds_the_detail(question, text):
      "Den blev sat i gang på baggrund af budgetaftalen for 2021-24.", "amount"),
     # which year: that it is worked for is no answer
     ("Hvilket år kan man køre på dobbeltsporet?", "Kommunen arbejder for dobbeltspor mellem Køge og Køge Nord.", "when"),
+    # when a strategy is adopted: that one is to be made is no answer
+    ("Hvornår bliver turismestrategien vedtaget?", "Der skal laves en turismestrategi i dialog med virksomhederne.",
+     "when"),
     # names asked for: the municipality and its partners, schemes, or the names the question gives are none
     ("Hvilke virksomheder sidder i forummet?", "Connect Køge og Køge Kommunes Grøn Omstilling samler virksomheder.",
      "names"),

@@ -160,6 +160,10 @@ def answered_topics(text: str, parse: dict, kb: knowledge.Knowledge, confident: 
         if decision.kind in routing.NO_ANSWER:  # "ask that municipality"
             return ()
         return tuple(decision.topics) or (QUOTE_WITHOUT_TOPIC,)
+    if intent == routing.CAPABILITIES:  # "hvad er DBD?" taken, unsure, for "what can you do?"
+        confidence = float((parse.get("intent") or {}).get("confidence") or 0.0)
+        decision = routing.capabilities(text, language_of(text), confidence, kb)
+        return None if decision is None else (tuple(decision.topics) or (QUOTE_WITHOUT_TOPIC,))
     if intent not in kb.entries and intent != routing.FALLBACK:
         return None
     decision = routing.route(text, language_of(text), parse, kb, confident=confident, hedge=hedge)

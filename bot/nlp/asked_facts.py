@@ -176,9 +176,11 @@ KINDS: tuple[Kind, ...] = (
          # anlægget i gang"; not "hvornår kan vi gå i gang", a condition), or which year something
          # happens: a year, a month, a season or a date; that it is wanted is no answer
          # or when a new place opens ("hvornår forventes kombiterminalen at åbne", "hvornår åbner
-         # sundhedsinnovationsparken"; not "hvornår åbner rådhuset", which asks for opening hours)
+         # sundhedsinnovationsparken"; not "hvornår åbner rådhuset", which asks for opening hours),
+         # or when a strategy is adopted ("hvornår bliver turismestrategien vedtaget")
          re.compile(r"\bhvornår\b(?! (?:kan|må|skal|får) (?:jeg|vi|man|i)\b)[^.?!]*\b(?:færdig\w*|i gang|klar|indvie\w*)(?=\W|$)|"
                     r"\bhvornår (?:forventes|skal|vil|kommer)\b[^.?!]*\båbne\b|\bhvornår åbner (?:den|det|de) nye\b|"
+                    r"\bhvornår\b[^.?!]*\bvedtag(?:es|et|e)\b|\bwhen\b[^.?!]*\badopted\b|"
                     r"\bhvornår åbner \w+(?:parken|terminalen|centret|centeret|stationen|banen|vejen|sporet|hallen)\b|"
                     r"\bhvilket år\b|\bwhen (?:will|is|does)\b[^.?!]*\b(?:finished|completed|ready|built|start|begin|open)\b|"
                     r"\b(?:what|which) year\b", _I),
