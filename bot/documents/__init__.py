@@ -7,6 +7,7 @@ additions, new versions and retirements (``bot.store.documents``; the index rebu
 change); the manual and the measured figures are in ``docs/documents.md``.
 """
 from bot.documents.answer import (
+    CLEAR_COVERAGE,
     NO_MATCH,
     DocumentAnswer,
     NoAnswer,
@@ -18,5 +19,5 @@ from bot.documents.answer import (
     topic_matches,
 )
 
-__all__ = ["NO_MATCH", "DocumentAnswer", "NoAnswer", "TopicMatch", "best_answer", "default_index",
+__all__ = ["CLEAR_COVERAGE", "NO_MATCH", "DocumentAnswer", "NoAnswer", "TopicMatch", "best_answer", "default_index",
            "names", "reset_default_index", "topic_matches"]

@@ -181,7 +181,7 @@ KINDS: tuple[Kind, ...] = (
          re.compile(r"\bhvornår\b(?! (?:kan|må|skal|får) (?:jeg|vi|man|i)\b)[^.?!]*\b(?:færdig\w*|i gang|klar|indvie\w*)(?=\W|$)|"
                     r"\bhvornår (?:forventes|skal|vil|kommer)\b[^.?!]*\båbne\b|\bhvornår åbner (?:den|det|de) nye\b|"
                     r"\bhvornår\b[^.?!]*\bvedtag(?:es|et|e)\b|\bwhen\b[^.?!]*\badopted\b|"
-                    r"\bhvornår åbner \w+(?:parken|terminalen|centret|centeret|stationen|banen|vejen|sporet|hallen)\b|"
+                    r"\bhvornår åbner [\w-]+(?:parken|terminalen|centret|centeret|stationen|banen|vejen|sporet|hallen)\b|"
                     r"\bhvilket år\b|\bwhen (?:will|is|does)\b[^.?!]*\b(?:finished|completed|ready|built|start|begin|open)\b|"
                     r"\b(?:what|which) year\b", _I),
          re.compile(rf"{_YEAR.pattern}|\b(?:{_MONTHS}|{_SEASONS})\b|{_DATE_IN_FIGURES}", _I),
@@ -217,6 +217,7 @@ KINDS: tuple[Kind, ...] = (
          by_year=True),
     Kind("person",
          re.compile(rf"\bhvem er (?:\w+ )?{_ROLES}\b|\bhvad hedder (?:\w+ )?{_ANY_ROLE}\b|"
+                    r"\bhvem (?:er|bliver|blev|er blevet) (?:ansat|valgt|udpeget) som\b|"
                     r"\b(?:who is|what is the name of) (?:the )?(?:director|head|manager|chair|mayor|contact person|person)\b", _I),
          # a name beside its role: "Allan Munch, direktør for …", "direktør for Connect Køge, Allan Munch"
          re.compile(rf"{_NAME},? (?:der er )?{_ANY_ROLE}|{_ANY_ROLE}(?: (?:for|af|i))?(?: \w+){{0,3}}, {_NAME}")),
