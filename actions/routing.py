@@ -21,7 +21,9 @@ actions (``actions/knowledge_answers.py``, ``actions/dialogue.py``) and measured
   the topic's answer (NO_FACT), never an answer that reads as if it answered the question.
   The same when it asks whether the municipality has something that nothing the assistant knows
   names ("har kommunen et mentorprogram …?"; ``bot.nlp.asked_things``, ``known``): "I don't
-  know of <it>" before the topic's answer (NO_FACT, ``THING``).
+  know of <it>" before the topic's answer (NO_FACT, ``THING``). And when a passage that no
+  written answer covers (a document staff added) answers the question clearly and far better
+  than the intent's own answer: that passage (``uncovered``).
 - Less confident: the documents are asked too (``bot.documents``). When a passage answers the
   question and is about another topic than the intent (``DocumentAnswer.topics``), the
   passage's answer is given instead; when it agrees, the intent's (two readings agree, however
