@@ -78,8 +78,7 @@ class ActionBotCapabilities(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         text, lang = tracker.latest_message.get("text") or "", language(tracker)
-        confidence = float((tracker.latest_message.get("intent") or {}).get("confidence") or 0.0)
-        decision = await asyncio.to_thread(routing.capabilities, text, lang, confidence, kb())
+        decision = await asyncio.to_thread(routing.capabilities, text, lang, tracker.latest_message, kb())
         if decision is None or not say_factual(dispatcher, decision, lang):
             dispatcher.utter_message(response="utter_bot_capabilities")
         return []

@@ -243,12 +243,17 @@ def out_of_scope(text: str, lang: str, knowledge: Knowledge) -> Route | None:
     return _from_documents(found) if isinstance(found, documents.DocumentAnswer) else None
 
 
-def capabilities(text: str, lang: str, confidence: float, knowledge: Knowledge) -> Route | None:
-    """For a message the NLU takes for "what can you do?" (``CAPABILITIES``): below ``UNSURE``,
-    the documents' answer when the message names something they name and answer, as for out of
-    scope ("hvad er DBD?" reads like "hvad er du?" to a classifier that has never seen "DBD").
-    None: the list of what the assistant can do."""
-    if confidence >= UNSURE:
+def confidence_of(parse: dict[str, Any]) -> float:
+    """The confidence of the NLU's best intent in ``parse`` (0 without one)."""
+    return float((parse.get("intent") or {}).get("confidence") or 0.0)
+
+
+def capabilities(text: str, lang: str, parse: dict[str, Any], knowledge: Knowledge) -> Route | None:
+    """For a message the NLU takes for "what can you do?" (``CAPABILITIES``; its ``parse``): below
+    ``UNSURE``, the documents' answer when the message names something they name and answer, as
+    for out of scope ("hvad er DBD?" reads like "hvad er du?" to a classifier that has never seen
+    "DBD"). None: the list of what the assistant can do."""
+    if confidence_of(parse) >= UNSURE:
         return None
     decision = out_of_scope(text, lang, knowledge)
     return decision if decision is not None and decision.kind != ELSEWHERE else None
@@ -305,7 +310,7 @@ def route(text: str, lang: str, parse: dict[str, Any], knowledge: Knowledge, con
     if elsewhere is not None:
         return Route(ELSEWHERE, municipality=elsewhere)
     intent = (parse.get("intent") or {}).get("name")
-    confidence = float((parse.get("intent") or {}).get("confidence") or 0.0)
+    confidence = confidence_of(parse)
     found = documents.best_answer(text, lang) if intent == POLICY_OVERVIEW and text.strip() else None
     content = policy_content(found) if found is not None else None
     if content is not None:

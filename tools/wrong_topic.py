@@ -161,8 +161,7 @@ def answered_topics(text: str, parse: dict, kb: knowledge.Knowledge, confident: 
             return ()
         return tuple(decision.topics) or (QUOTE_WITHOUT_TOPIC,)
     if intent == routing.CAPABILITIES:  # "hvad er DBD?" taken, unsure, for "what can you do?"
-        confidence = float((parse.get("intent") or {}).get("confidence") or 0.0)
-        decision = routing.capabilities(text, language_of(text), confidence, kb)
+        decision = routing.capabilities(text, language_of(text), parse, kb)
         return None if decision is None else (tuple(decision.topics) or (QUOTE_WITHOUT_TOPIC,))
     if intent not in kb.entries and intent != routing.FALLBACK:
         return None

@@ -120,8 +120,9 @@ def decide(hits: Sequence[Hit], question: str = "") -> tuple[Hit | None, str]:
         return None, NO_MATCH
     if not _good(hits[0]):
         return None, WEAK_MATCH
-    if asked_facts.asked(question):  # only passages that hold the detail answer it, and compete
-        hits = [h for h in hits if asked_facts.missing(question, h.passage.text) is None]
+    kinds = asked_facts.asked(question)
+    if kinds:  # only passages that hold the detail answer it, and compete
+        hits = [h for h in hits if all(kind.held(question, h.passage.text) for kind in kinds)]
         if not hits or not _good(hits[0]):
             return None, NO_FACT
     best = hits[0]
