@@ -39,6 +39,13 @@ actions (``actions/knowledge_answers.py``, ``actions/dialogue.py``) and measured
   least ``DISAGREE_COVERAGE`` of it, and ``DISAGREE_MARGIN`` more than any passage about the
   intent), the intent and that topic are offered to choose from instead of the intent's answer —
   two readings of the message, and nothing decides between them.
+- At any confidence, the NLU's runner-up is weighed too (``runner_up``): when the NLU gives the
+  next-best topic at least ``RUNNER_UP`` and the passage that covers most of the message is about
+  that topic, not the intent (it covers at least ``RUNNER_UP_COVERAGE`` of it and
+  ``DISAGREE_MARGIN`` more than any passage about the intent), the two are offered to choose
+  from: two of the three readings point away from the intent ("Passer kommunen på de gamle huse
+  … det er jo det turisterne kommer for": tourism, with the town centre the runner-up and the
+  documents' reading).
 - No intent (``nlu_fallback``) or one without a written answer: a passage that answers the
   question; else the topics the NLU found closest, to choose from; else "I don't know" and a
   person when the documents came close, or "not understood" and the menu when nothing matched.
@@ -98,6 +105,14 @@ SURE = 0.8
 HEDGE = 0.6
 DISAGREE_COVERAGE = 0.5
 DISAGREE_MARGIN = 0.1
+#: The NLU's runner-up with at least this confidence, read by the documents as what the message is
+#: about with at least ``RUNNER_UP_COVERAGE``, makes the intent's answer a choice (``runner_up``).
+#: Chosen with ``python -m tools.wrong_topic`` on 2026-12-08 on every set but the blind fresh23 to
+#: fresh26 (docs/documents.md): 0.15 / 0.3 turn 5 wrong answers into a choice and no right one;
+#: 0.12 one more wrong one and 2 right ones, 0.1 3 right ones, 0.2 and above only 1 wrong one;
+#: coverage from 0.2 to 0.35 gives the same answers.
+RUNNER_UP = 0.15
+RUNNER_UP_COVERAGE = 0.3
 #: How much more of a question a document's passage must cover than the written answer of a
 #: confident intent to answer instead of it (``uncovered``).
 UNCOVERED_MARGIN = 0.3
@@ -259,17 +274,42 @@ def capabilities(text: str, lang: str, parse: dict[str, Any], knowledge: Knowled
     return decision if decision is not None and decision.kind != ELSEWHERE else None
 
 
+def _documents_reading(text: str, lang: str, intent: str, coverage: float) -> documents.TopicMatch | None:
+    """The passage that covers most of ``text`` when it is clearly about another topic than
+    ``intent``: it covers at least ``coverage`` of it and ``DISAGREE_MARGIN`` more than any
+    passage about ``intent``; None when the documents agree or do not decide."""
+    matches = documents.topic_matches(text, lang)
+    if not matches or intent in matches[0].topics or matches[0].coverage < coverage:
+        return None
+    agreeing = max((m.coverage for m in matches if intent in m.topics), default=0.0)
+    return matches[0] if matches[0].coverage - agreeing >= DISAGREE_MARGIN else None
+
+
+def _offered(topic: str, intent: str, knowledge: Knowledge) -> bool:
+    """Whether ``topic`` may be offered beside ``intent``: another topic with an answer or a button."""
+    return topic != intent and topic not in NOT_TOPICS and (topic in knowledge.entries or topic in knowledge.labels)
+
+
 def disagreement(text: str, lang: str, intent: str, knowledge: Knowledge) -> tuple[str, ...]:
     """The topics the documents take ``text`` to be about when they clearly disagree with the
     NLU's ``intent`` (see the module's docstring); empty when they agree or do not decide."""
-    matches = documents.topic_matches(text, lang)
-    if not matches or intent in matches[0].topics or matches[0].coverage < DISAGREE_COVERAGE:
-        return ()
-    agreeing = max((m.coverage for m in matches if intent in m.topics), default=0.0)
-    if matches[0].coverage - agreeing < DISAGREE_MARGIN:
-        return ()
-    return tuple(t for t in matches[0].topics
-                 if t != intent and t not in NOT_TOPICS and (t in knowledge.entries or t in knowledge.labels))
+    reading = _documents_reading(text, lang, intent, DISAGREE_COVERAGE)
+    return tuple(t for t in reading.topics if _offered(t, intent, knowledge)) if reading else ()
+
+
+def runner_up(text: str, lang: str, intent: str, ranking: list[dict[str, Any]], knowledge: Knowledge) -> str | None:
+    """The NLU's next-best topic after ``intent`` (its ``ranking``), when it has at least
+    ``RUNNER_UP`` and the documents read ``text`` as about it rather than the intent (at least
+    ``RUNNER_UP_COVERAGE``); None otherwise. Two of three readings then point away from the
+    intent, and the user is asked which was meant."""
+    second = next((item for item in ranking if item.get("name") != intent), None)
+    if second is None or float(second.get("confidence") or 0.0) < RUNNER_UP:
+        return None
+    name = second.get("name")
+    if not _offered(name, intent, knowledge):
+        return None
+    reading = _documents_reading(text, lang, intent, RUNNER_UP_COVERAGE)
+    return name if reading is not None and name in reading.topics else None
 
 
 def uncovered(text: str, lang: str, intent: str, found: documents.DocumentAnswer | documents.NoAnswer | None) -> bool:
@@ -289,12 +329,17 @@ def uncovered(text: str, lang: str, intent: str, found: documents.DocumentAnswer
     return found.coverage - own >= UNCOVERED_MARGIN
 
 
-def _or_choice(text: str, lang: str, intent: str, confidence: float, knowledge: Knowledge,
+def _or_choice(text: str, lang: str, intent: str, parse: dict[str, Any], knowledge: Knowledge,
                closest: tuple[str, ...] = (), hedge: float = 0.0) -> Route:
-    """The written answer of ``intent``, or, below ``SURE`` and when the documents read the
-    message as about another topic, the two to choose from; below ``hedge``, the answer as the
-    closest the assistant has, beside the other ``closest`` topics."""
+    """The written answer of ``intent``, or, when the documents read the message as about another
+    topic (below ``SURE``; at any confidence when that topic is the NLU's runner-up), the two to
+    choose from; below ``hedge``, the answer as the closest the assistant has, beside the other
+    ``closest`` topics."""
+    confidence = confidence_of(parse)
     other = disagreement(text, lang, intent, knowledge) if confidence < SURE else ()
+    if not other:
+        second = runner_up(text, lang, intent, parse.get("intent_ranking") or [], knowledge)
+        other = (second,) if second else ()
     if other:
         return Route(CLARIFY, choices=(intent, *other)[:MAX_CHOICES])
     if confidence < hedge:
@@ -327,7 +372,7 @@ def route(text: str, lang: str, parse: dict[str, Any], knowledge: Knowledge, con
     if has_answer and confidence >= confident and unknown is None:
         if uncovered(text, lang, intent, found):  # a document answers what the written answer does not
             return _from_documents(found)
-        return _or_choice(text, lang, intent, confidence, knowledge)
+        return _or_choice(text, lang, intent, parse, knowledge)
     if has_answer:
         if isinstance(found, documents.DocumentAnswer) and found.words >= 2 and (
                 intent not in found.topics or unknown is not None):  # a passage holds the detail asked
@@ -339,7 +384,7 @@ def route(text: str, lang: str, parse: dict[str, Any], knowledge: Knowledge, con
             return Route(CLARIFY, choices=closest)
         if unknown is not None:  # "hvad koster en stadeplads?": the topic's answer has no price
             return Route(NO_FACT, intent=intent, fact=unknown.name)
-        return _or_choice(text, lang, intent, confidence, knowledge, closest, 0.0 if agrees else hedge)
+        return _or_choice(text, lang, intent, parse, knowledge, closest, 0.0 if agrees else hedge)
     closest = choices(parse.get("intent_ranking") or [], knowledge)
     if isinstance(found, documents.DocumentAnswer) and not (
             closest and found.words < 2 and not names_something(text, lang)):

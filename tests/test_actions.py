@@ -325,6 +325,25 @@ def test_a_fairly_sure_intent_the_documents_read_as_another_topic_offers_both(di
         assert responses(dispatcher.messages) != ["utter_clarify"], (intent, confidence)
 
 
+def test_a_sure_intent_whose_runner_up_the_documents_read_offers_both(dispatcher, kb):
+    """At any confidence, when the NLU's runner-up has at least ``routing.RUNNER_UP`` and the
+    passage that covers the message best is about that topic (the town centre strategy's old
+    buildings and history), the intent (tourism) and the runner-up are offered to choose from;
+    a weaker runner-up, or one the documents do not read the message as, leaves the answer."""
+    question = ("Gør kommunen noget for at bevare de gamle bygninger og byens historie i midtbyen? "
+                "Det er jo det, turisterne kommer for")
+    ranking = [("ask_tourism", 0.85), ("ask_town_centre", routing.RUNNER_UP)]
+    call(ActionAnswerKnowledge().run(dispatcher, make_tracker(question, "ask_tourism", ranking=ranking), {}))
+    assert responses(dispatcher.messages) == ["utter_clarify"]
+    assert [b["payload"] for b in _buttons(dispatcher)] == ["/ask_tourism", "/ask_town_centre", "/request_human"]
+    for ranking in ([("ask_tourism", 0.93), ("ask_town_centre", routing.RUNNER_UP - 0.05)],
+                    [("ask_tourism", 0.85), ("ask_labour", 0.12)]):
+        dispatcher.messages.clear()
+        call(ActionAnswerKnowledge().run(dispatcher, make_tracker(question, "ask_tourism", ranking=ranking), {}))
+        [message] = dispatcher.messages
+        assert message["custom"]["answer"]["body"] == kb.entries["ask_tourism"].text["da"].strip(), ranking
+
+
 @pytest.mark.parametrize(("question", "intent", "lang", "municipality"), [
     ("vores café ligger i København, hvordan søger vi udeservering hos Københavns Kommune",
      "ask_outdoor_serving", "da", "København"),

@@ -1,6 +1,8 @@
 """What a question asks for, and whether a text holds it (``bot.nlp.asked_facts``)."""
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from bot import wording
@@ -12,6 +14,7 @@ from bot.nlp import asked_facts
     ("what is the phone number of the business service", "phone"),
     ("hvad er e-mailadressen til miljøteamet", "email"),
     ("Hvad er adressen på Campus Køge?", "address"),
+    ("Hvad er satsen for kørselsgodtgørelse?", "price"),
     ("Hvornår har turistinformationen åbent?", "opening_hours"),
     ("åbningstider borgerservice", "opening_hours"),
     ("aabningstider for erhvervsservicen", "opening_hours"),  # typed without Danish letters
@@ -115,6 +118,13 @@ def test_a_question_that_asks_for_no_detail(question):
     ("Hvornår blev erhvervspolitikken vedtaget?", "Byrådet vedtog politikken i juni 2024."),
     ("Hvilke firmaer holdt oplæg?", "Der var oplæg fra virksomhederne LE34 og Ingemann Components A/S."),
     ("Hvilke kommuner samarbejder om turismen?", "Køge samarbejder med Solrød, Stevns og Greve."),
+    # a detail of a name: stated in the line that names it; a percentage in a text that names it
+    ("Hvad er adressen på Connect Køge?", "Connect Køge er en erhvervsfond.\nKontakt: Connect Køge, Vestergade 3C, Køge"),
+    ("Hvor mange procent dækker SMV:Grøn?", "SMV:Grøn 2.0 åbnede i 2023. Støtten dækkede 25 % af investeringer."),
+    # "i år" is the current year
+    ("Hvad er fristen for SMV:Grøn i år?", f"Ansøgningsfristen er 1. marts {date.today().year}."),
+    # a term in capitals ("CVR-nummer") names nothing an address belongs to
+    ("Vi har fået CVR-nummer. Hvad er adressen?", "Kontakt: Køge Kommune, Torvet 1, 4600 Køge"),
 ])
 def test_a_text_that_holds_the_detail(question, text):
     assert asked_facts.missing(question, text) is None
@@ -160,6 +170,17 @@ def test_a_text_that_holds_the_detail(question, text):
     ("Hvilke virksomheder har fået tilskud?", "Se SMV:Digital og SMV:Grøn hos Erhvervshus Sjælland og Erhvervsstyrelsen.",
      "names"),
     ("Hvilke andre virksomheder end LE34 og Ingemann deltog?", "Oplæg fra LE34 og Ingemann Components A/S.", "names"),
+    # an address or phone number of a name: another place's contact line is no answer
+    ("Hvad er adressen på Gartneri Toftegaard, hvor mødet blev holdt?",
+     "Et Handletanksmøde hos Gartneri Toftegaard bød på oplæg.\nKontakt: Connect Køge, Vestergade 3C, Køge", "address"),
+    ("Hvad er telefonnummeret til Gartneri Toftegaard?", "Kontakt: Parkeringskontoret, 56 67 25 50", "phone"),
+    # a percentage of a name: a text that does not name it gives someone else's
+    ("Hvor mange procent har LE34 skåret af sin CO2-udledning?",
+     "Målet er, at virksomhederne reducerer CO2 med mindst 70 % i 2030.", "percent"),
+    # "i år": an earlier round's date is no answer
+    ("Hvad er ansøgningsfristen for SMV:Grøn i år?", "SMV:Grøn 2.0 åbnede 26. april 2023.", "deadline"),
+    # a rate of money: a plan is no answer
+    ("Hvad er satsen for kørselsgodtgørelse?", "Kommunen vil lave en mobilitetsstrategi.", "price"),
 ])
 def test_a_text_without_the_detail(question, text, kind):
     missing = asked_facts.missing(question, text)

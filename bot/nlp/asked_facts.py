@@ -17,16 +17,28 @@ Only explicit requests count ("hvad er adressen", "hvornår har … åbent", "hv
 are Danish and English; the fact shapes are checked on the answer's body and contact lines,
 never on its source line (whose date would look like an answer to any date question). A date,
 price, amount or duration asked for a year ("fristen i 2026") needs that year in the text: the
-figures of an earlier round are no answer.
+figures of an earlier round are no answer; "i år" ("fristen i år") names the current year. An
+address, phone number or e-mail address asked for a thing the question names ("adressen på
+Gartneri Toftegaard") must stand in a line or sentence that names it too: the contact line of
+Connect Køge holds an address, but not the nursery's. A percentage asked of a name ("hvor mange
+procent har LE34 skåret?") needs a text that names it: the area's target of 70 % is not LE34's.
 """
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 
 _I = re.IGNORECASE
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+#: "fristen i år", "this year's deadline": the current year, as if named.
+_THIS_YEAR = re.compile(r"\bi år\b|\bi indeværende år\b|\bthis year\b", _I)
+
+
+def _years(question: str) -> set[str]:
+    """The years ``question`` names, "i år" read as the current year."""
+    return set(_YEAR.findall(question)) | ({str(date.today().year)} if _THIS_YEAR.search(question) else set())
 
 
 @dataclass(frozen=True)
@@ -51,7 +63,7 @@ class Kind:
         names, that year too; and what ``beside`` asks)."""
         if not self.holds.search(text) or (self.beside is not None and not self.beside(question, text)):
             return False
-        return not self.by_year or set(_YEAR.findall(question)) <= set(_YEAR.findall(text))
+        return not self.by_year or _years(question) <= set(_YEAR.findall(text))
 
 
 #: "Hvor mange virksomheder …", "how many companies …": the thing counted.
@@ -134,20 +146,69 @@ def _new_names(question: str, text: str) -> bool:
 
 
 _PHONE = r"(?<!\d)(?:\+45\s?)?\d{2}\s?\d{2}\s?\d{2}\s?\d{2}(?!\d)"
+#: A word written with a capital, or with a figure in it ("LE34"), inside a sentence: a name.
+_NAMED = re.compile(r"(?<=[\w,:;)\"'] )(?:[A-ZÆØÅ][\w:&-]*|[A-Za-zÆØÅæøå]+\d[\w-]*)")
+#: Capitalised words that name no particular thing a detail belongs to: the municipality (every
+#: answer is Køge's), "I" (Danish "you"), English's "I", calendar words and CO2; so do acronyms
+#: ("CVR-nummer", "ESG": terms, not places with an address).
+_NOT_NAMES = frozenset({"i", "køge", "køges", "kommune", "kommunen", "kommunens", "kommunes", "danmark",
+                        "danish", "english", "dansk", "engelsk", "co2", *_MONTHS.split("|"), *_DAYS.split("|")})
+_ACRONYM = re.compile(r"[A-ZÆØÅ]{2,5}")
+#: How many first letters of a name its other forms share ("Toftegaards", "Erhvervshuset").
+_NAME_STEM = 6
+_CHUNKS = re.compile(r"(?<=[.!?])\s+|\n")
+
+
+def _names(question: str) -> list[str]:
+    """The names ``question`` uses ("Gartneri", "Toftegaard", "LE34"), as stems."""
+    found = []
+    for word in _NAMED.findall(question):
+        base = word.split("-")[0].rstrip(":")
+        if base.lower() not in _NOT_NAMES and not base.isdigit() and not _ACRONYM.fullmatch(base):
+            found.append(word.lower()[:_NAME_STEM])
+    return found
+
+
+def _names_in(names: list[str], text: str) -> bool:
+    return any(re.search(rf"(?<!\w){re.escape(name)}", text, _I) for name in names)
+
+
+def _stated_for(holds: str) -> Callable[[str, str], bool]:
+    """For an address, phone number or e-mail address (``holds``): whether ``text`` states one in
+    a line or sentence that names what ``question`` names (True when it names nothing)."""
+    pattern = re.compile(holds)
+
+    def stated(question: str, text: str) -> bool:
+        names = _names(question)
+        return not names or any(pattern.search(chunk) and _names_in(names, chunk) for chunk in _CHUNKS.split(text))
+
+    return stated
+
+
+def _about_named(question: str, text: str) -> bool:
+    """Whether ``text`` names what ``question`` names (True when it names nothing)."""
+    names = _names(question)
+    return not names or _names_in(names, text)
+
+
+_ADDRESS = (r"\b[A-ZÆØÅ][\wæøå]*(?:vej|gade|torv|torvet|plads|allé|alle|vænge|stræde|parken)\s+\d+"
+            r"|\b(?:Torvet|Vej|Gade)\s+\d+|\b[1-9]\d{3}\s+[A-ZÆØÅ]")
 
 KINDS: tuple[Kind, ...] = (
     Kind("phone",
          re.compile(r"\btelefon\w*|\btlf\b|\bphone\b", _I),
-         re.compile(_PHONE)),
+         re.compile(_PHONE),
+         beside=_stated_for(_PHONE)),
     Kind("email",
          re.compile(r"e-?mail-?adresse|\bmailadresse|\be-?mail address|"
                     r"\b(?:hvad|hvilken) er (?:\w+ )?e-?mail(?:en)?\b|\bwhat is (?:the|their|its|your) e-?mail\b", _I),
-         re.compile(r"@")),
+         re.compile(r"@"),
+         beside=_stated_for(r"@")),
     Kind("address",
          re.compile(r"\badresse(?:n|r|rne)?\b|\baddress\b", _I),
          # a street and number ("Torvet 1", "Ivar Huitfeldts Vej 5") or a postcode and town ("4600 Køge")
-         re.compile(r"\b[A-ZÆØÅ][\wæøå]*(?:vej|gade|torv|torvet|plads|allé|alle|vænge|stræde|parken)\s+\d+"
-                    r"|\b(?:Torvet|Vej|Gade)\s+\d+|\b[1-9]\d{3}\s+[A-ZÆØÅ]")),
+         re.compile(_ADDRESS),
+         beside=_stated_for(_ADDRESS)),
     Kind("opening_hours",
          re.compile(r"åbningstid\w*|\b(?:har|holder) (?:\w+ ){1,3}åbent\b|\båbent (?:i dag|i morgen|på|om)\b|"
                     r"\bopening hours\b|\bwhen (?:are|is) (?:\w+ ){1,3}open\b", _I),
@@ -202,13 +263,14 @@ KINDS: tuple[Kind, ...] = (
                     r"\bhvor (?:stor|høj) (?:en )?(?:procentdel|procentsats|sats)\b|"
                     r"\bhow (?:many|much) per ?cent\b|\bwhat (?:percentage|rate)\b", _I),
          re.compile(r"\d[\d.,]*\s*(?:%|procent|per ?cent)", _I),
+         beside=_about_named,
          by_year=True),
     Kind("price",
          # "-prisen" of an award ("erhvervsprisen", "innovationsprisen") is no price
          re.compile(rf"{_HOW_MUCH_MONEY}|\bi kroner\b|\bhow much (?:money|funding|support|compensation)\b|"
                     r"\bhvor stort?\b[^.?!]*\bbeløb\w*|\bkost(?:er|e|ede)\b|\b\w*(?<!erhvervs)(?<!hæders)(?<!innovations)pris(?:en|er|erne)?\b|"
                     r"\bpris\w*|\bprice\b|\bcosts?\b|"
-                    r"\bhvilke[nt]? (?:\w+ )?(?:rente|løn|afgift|gebyr|takst|husleje)\b|"
+                    r"\bhvilke[nt]? (?:\w+ )?(?:rente|løn|afgift|gebyr|takst|husleje)\b|\bsatsen (?:for|på)\b|"
                     r"\b(?:hvad|hvor høj|hvor stor) (?:er|bliver|var) (?:\w+ )?[\w-]*"
                     r"(?:afgiften|gebyret|taksten|renten|lønnen|huslejen|lejen|beløbet)\b|"
                     r"\bwhat is the [\w-]*\s?(?:fee|interest rate|salary|wage|rent|tax)\b", _I),
