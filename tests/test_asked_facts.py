@@ -15,6 +15,9 @@ from bot.nlp import asked_facts
     ("hvad er e-mailadressen til miljøteamet", "email"),
     ("Hvad er adressen på Campus Køge?", "address"),
     ("Hvad er satsen for kørselsgodtgørelse?", "price"),
+    ("Hvilke uger ligger erhvervspraktikken?", "date"),
+    ("hvornår og hvor blev konferencen holdt?", "date"),
+    ("Hvem skriver under på velkomstbrevet?", "person"),
     ("Hvornår har turistinformationen åbent?", "opening_hours"),
     ("åbningstider borgerservice", "opening_hours"),
     ("aabningstider for erhvervsservicen", "opening_hours"),  # typed without Danish letters
@@ -121,6 +124,9 @@ def test_a_question_that_asks_for_no_detail(question):
     # a detail of a name: stated in the line that names it; a percentage in a text that names it
     ("Hvad er adressen på Connect Køge?", "Connect Køge er en erhvervsfond.\nKontakt: Connect Køge, Vestergade 3C, Køge"),
     ("Hvor mange procent dækker SMV:Grøn?", "SMV:Grøn 2.0 åbnede i 2023. Støtten dækkede 25 % af investeringer."),
+    ("Hvilke uger ligger erhvervspraktikken?", "Erhvervspraktikken ligger i uge 12 og uge 40."),
+    ("Hvor mange var med til mødet?", "Over 40 deltagere var med."),
+    ("Hvor mange nye virksomheder får brevet?", "Omkring 300 nye virksomheder får brevet hvert år."),
     # "i år" is the current year
     ("Hvad er fristen for SMV:Grøn i år?", f"Ansøgningsfristen er 1. marts {date.today().year}."),
     # a term in capitals ("CVR-nummer") names nothing an address belongs to
@@ -179,6 +185,17 @@ def test_a_text_that_holds_the_detail(question, text):
      "Målet er, at virksomhederne reducerer CO2 med mindst 70 % i 2030.", "percent"),
     # "i år": an earlier round's date is no answer
     ("Hvad er ansøgningsfristen for SMV:Grøn i år?", "SMV:Grøn 2.0 åbnede 26. april 2023.", "deadline"),
+    # a count of participants or of new companies: a budget's years or a postcode is no answer
+    ("hvor mange var med til workshoppen?", "Den blev sat i gang på baggrund af budgetaftalen for 2021-24.", "amount"),
+    ("Hvor mange nye virksomheder har fået brevet?", "Alle nye virksomheder får et brev.\nKontakt: Torvet 1, 4600 Køge",
+     "amount"),
+    # which neighbours to work with: that the municipality will work with its neighbours names none
+    ("Hvilke nabokommuner skal Køge lave turisme sammen med?", "Strategien skal vurdere samarbejde med nabokommuner.",
+     "names"),
+    # the weeks something lies in, who signs: a text without them
+    ("Hvilke uger ligger erhvervspraktikken?", "Kommunen vil sprede erhvervspraktikken over året.", "date"),
+    ("Hvem skriver under på velkomstbrevet?", "Alle nye virksomheder får et velkomstbrev med kommunens tilbud.",
+     "person"),
     # a rate of money: a plan is no answer
     ("Hvad er satsen for kørselsgodtgørelse?", "Kommunen vil lave en mobilitetsstrategi.", "price"),
 ])

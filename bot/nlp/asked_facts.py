@@ -67,20 +67,29 @@ class Kind:
 
 
 #: "Hvor mange virksomheder …", "how many companies …": the thing counted.
-_COUNTED = re.compile(r"\bhvor mange (\w{4,})|\bhow many (\w{4,})", re.IGNORECASE)
+_COUNTED = re.compile(r"\bhvor mange (?:(?:nye|små|store|andre|flere|lokale|danske|udenlandske) )?(\w{4,})|"
+                      r"\bhow many (?:(?:new|small|large|other|local|foreign) )?(\w{4,})", re.IGNORECASE)
+#: "Hvor mange var med / deltog?" counts the people or companies that took part.
+_COUNTED_PARTICIPANTS = re.compile(r"\bhvor mange (?:var|er|blev|deltog|deltager|kom|mødte)\b|"
+                                   r"\bhow many (?:were|are|took part|attended|came)\b", re.IGNORECASE)
+_PARTICIPANTS = r"(?:deltag|perso|virks|menne|folk|gæst|firma|participant|people|persons|compan|guest)"
 #: The first letters of the thing counted that its other forms share ("virksomheder", "virksomhed").
 _STEM = 5
 
 
 def _counted(question: str, text: str) -> bool:
     """Whether ``text`` gives a number of what ``question`` counts ("hvor mange virksomheder
-    deltog?": "40 virksomheder", not the "2021-24" of a budget); True when it counts nothing
-    named, or money (a ``price``)."""
+    deltog?", "hvor mange nye virksomheder …": "40 virksomheder", not the "2021-24" of a budget;
+    "hvor mange var med?": a number of participants, people or companies); True when it counts
+    nothing named, or money (a ``price``)."""
     found = _COUNTED.search(question)
     noun = next((g for g in found.groups() if g), "") if found else ""
-    if not noun or re.fullmatch(_MONEY, noun, re.IGNORECASE) or noun.lower() in _NOT_COUNTED:
+    if _COUNTED_PARTICIPANTS.search(question):
+        stem = _PARTICIPANTS
+    elif not noun or re.fullmatch(_MONEY, noun, re.IGNORECASE) or noun.lower() in _NOT_COUNTED:
         return True
-    stem = re.escape(noun[:_STEM])
+    else:
+        stem = re.escape(noun[:_STEM])
     return re.search(rf"\d[\d.,]*\s*(?:[-–]\s*\d[\d.,]*\s*)?(?:\w+\s+)?\w*{stem}", text, re.IGNORECASE) is not None
 
 
@@ -126,7 +135,7 @@ _ORGANISATIONS = (r"(?:virksomheder|firmaer|kommuner|nabokommuner|partnere|samar
                   r"medlemmer|aktører|organisationer|selskaber|leverandører)")
 #: What the organisations asked for did ("hvilke virksomheder deltog / sidder med / fik tilskud").
 _TAKING_PART = (r"(?:deltog|deltager|deltaget|var med|er med|sidder|sad|fortalte|holdt|har fået|fik|"
-                r"samarbejde\w*|medlem\w*|står bag|stod bag|inviteret|repræsenteret)")
+                r"samarbejde\w*|sammen med|medlem\w*|står bag|stod bag|inviteret|repræsenteret)")
 #: A name in a list of names; the municipality, its partners and the public bodies an answer
 #: refers to are not the names asked for ("Connect Køge og Køge Kommunes Grøn Omstilling",
 #: "Erhvervshus Sjælland og Erhvervsstyrelsen" name no participants).
@@ -226,11 +235,15 @@ KINDS: tuple[Kind, ...] = (
          re.compile(rf"\b(?:{_DAYS})\b|\bhverdage\b|\bhver dag\b|\bdagligt\b|\balle dage\b|\bweekend\w*|"
                     r"\bevery day\b|\bdaily\b|\bweekdays\b|" + _NO_DEADLINE, _I)),
     Kind("date",
+         # also the weeks something lies in ("hvilke uger ligger erhvervspraktikken"), and when an
+         # event was held ("hvornår blev konferencen holdt")
          re.compile(r"\b(?:hvilken|hvad er) (?:\w+ )?dato(?:en)?\b|\bdatoen\b|"
                     r"\bhvornår (?:er|bliver|holdes|afholdes|starter|åbner) (?:der )?(?:det |den |de )?næste\b|"
-                    r"\bwhat date\b|\bwhen is the next\b", _I),
-         # a month, a weekday, a season, a date in figures; or that there is none to give
-         re.compile(rf"\b(?:{_MONTHS}|{_DAYS}|{_SEASONS})\b|{_DATE_IN_FIGURES}|{_NO_DEADLINE}", _I),
+                    r"\bhvilke(?:n)? uge(?:r|nummer|numre)?\b|\bhvornår\b(?: og hvor)? (?:blev|var)\b[^.?!]*\b(?:holdt|afholdt)\b|"
+                    r"\bwhat date\b|\bwhen is the next\b|\bwhich weeks?\b|\bwhen was\b[^.?!]*\bheld\b", _I),
+         # a month, a weekday, a season, a week's number, a date in figures; or that there is none
+         re.compile(rf"\b(?:{_MONTHS}|{_DAYS}|{_SEASONS})\b|\b(?:uge|week) \d{{1,2}}\b|{_DATE_IN_FIGURES}|{_NO_DEADLINE}",
+                    _I),
          by_year=True),
     Kind("when",
          # when a project is done or begins ("hvornår står dobbeltsporet færdigt", "hvornår går
@@ -280,6 +293,7 @@ KINDS: tuple[Kind, ...] = (
     Kind("person",
          re.compile(rf"\bhvem er (?:\w+ )?{_ROLES}\b|\bhvad hedder (?:\w+ )?{_ANY_ROLE}\b|"
                     r"\bhvem (?:er|bliver|blev|er blevet) (?:ansat|valgt|udpeget) som\b|"
+                    r"\bhvem (?:skriver|skrev|har skrevet) under\b|\bhvem underskriver\b|\bwho signs?\b|"
                     r"\b(?:who is|what is the name of) (?:the )?(?:director|head|manager|chair|mayor|contact person|person)\b", _I),
          # a name beside its role: "Allan Munch, direktør for …", "direktør for Connect Køge, Allan Munch"
          re.compile(rf"{_NAME},? (?:der er )?{_ANY_ROLE}|{_ANY_ROLE}(?: (?:for|af|i))?(?: \w+){{0,3}}, {_NAME}")),
