@@ -18,6 +18,9 @@ from bot.nlp import asked_facts
     ("Hvilke uger ligger erhvervspraktikken?", "date"),
     ("hvornår og hvor blev konferencen holdt?", "date"),
     ("Hvem skriver under på velkomstbrevet?", "person"),
+    ("Hvornår og hvor bliver konferencen holdt?", "place"),
+    ("Hvor blev handletanksmødet holdt?", "place"),
+    ("Hvem fra LE34 holdt oplægget?", "person"),
     ("Hvornår har turistinformationen åbent?", "opening_hours"),
     ("åbningstider borgerservice", "opening_hours"),
     ("aabningstider for erhvervsservicen", "opening_hours"),  # typed without Danish letters
@@ -127,6 +130,7 @@ def test_a_question_that_asks_for_no_detail(question):
     ("Hvilke uger ligger erhvervspraktikken?", "Erhvervspraktikken ligger i uge 12 og uge 40."),
     ("Hvor mange var med til mødet?", "Over 40 deltagere var med."),
     ("Hvor mange nye virksomheder får brevet?", "Omkring 300 nye virksomheder får brevet hvert år."),
+    ("Hvor blev handletanksmødet holdt?", "Et Handletanksmøde hos Gartneri Toftegaard bød på oplæg."),
     # "i år" is the current year
     ("Hvad er fristen for SMV:Grøn i år?", f"Ansøgningsfristen er 1. marts {date.today().year}."),
     # a term in capitals ("CVR-nummer") names nothing an address belongs to
@@ -196,6 +200,10 @@ def test_a_text_that_holds_the_detail(question, text):
     ("Hvilke uger ligger erhvervspraktikken?", "Kommunen vil sprede erhvervspraktikken over året.", "date"),
     ("Hvem skriver under på velkomstbrevet?", "Alle nye virksomheder får et velkomstbrev med kommunens tilbud.",
      "person"),
+    # where an event is held: that it will be in the autumn is no place
+    ("Hvornår og hvor bliver konferencen holdt?", "Ideerne skal munde ud i en konference til efteråret.", "place"),
+    # who from a company gave the talk: that the company did names no one
+    ("Hvem fra LE34 holdt oplægget?", "Der var oplæg fra virksomhederne LE34 og Ingemann Components A/S.", "person"),
     # a rate of money: a plan is no answer
     ("Hvad er satsen for kørselsgodtgørelse?", "Kommunen vil lave en mobilitetsstrategi.", "price"),
 ])

@@ -3,9 +3,10 @@
 "Hvad er telefonnummeret til Connect Køge?" is about Connect Køge, but an answer about Connect
 Køge without a phone number does not answer it: the user asked for a detail, and a confident
 answer on the topic that skips it reads as if there were none. The same for an amount, a price,
-a rate, a date, a deadline, the days something happens on, opening hours, an address, an e-mail
-address, a processing time, when a project is done or begins (or which year), an identifying
-number (CVR, EAN), a person's name and who won (a tender, a prize). Each ``Kind`` has the words
+a rate, a date, a deadline, the days something happens on, opening hours, an address, where an
+event is held, an e-mail address, a processing time, when a project is done or begins (or which
+year), an identifying number (CVR, EAN), a person's name and who won (a tender, a prize), which
+organisations took part, and how many. Each ``Kind`` has the words
 that ask for its fact and the shape of the fact in a text; ``missing`` gives the kind a question
 asks for that a text does not hold. A written answer or a passage without it is not given as the
 answer (``actions/routing.py``, ``bot/documents/answer.py``); the assistant says it does not know
@@ -218,6 +219,12 @@ KINDS: tuple[Kind, ...] = (
          # a street and number ("Torvet 1", "Ivar Huitfeldts Vej 5") or a postcode and town ("4600 Køge")
          re.compile(_ADDRESS),
          beside=_stated_for(_ADDRESS)),
+    Kind("place",
+         # where an event is held ("hvornår og hvor bliver konferencen holdt"): an address, or a
+         # named place it is held at ("hos Gartneri Toftegaard")
+         re.compile(r"\bhvor (?:bliver|blev|skal|holdes|afholdes)\b[^.?!]*\b(?:holdt|afholdt|holdes|afholdes)\b|"
+                    r"\bhvornår og hvor\b|\bwhere (?:is|was|will)\b[^.?!]*\bheld\b", _I),
+         re.compile(_ADDRESS + r"|\b(?:hos|på) [A-ZÆØÅ]\w+|\bat [A-Z]\w+")),
     Kind("opening_hours",
          re.compile(r"åbningstid\w*|\b(?:har|holder) (?:\w+ ){1,3}åbent\b|\båbent (?:i dag|i morgen|på|om)\b|"
                     r"\bopening hours\b|\bwhen (?:are|is) (?:\w+ ){1,3}open\b", _I),
@@ -239,7 +246,8 @@ KINDS: tuple[Kind, ...] = (
          # event was held ("hvornår blev konferencen holdt")
          re.compile(r"\b(?:hvilken|hvad er) (?:\w+ )?dato(?:en)?\b|\bdatoen\b|"
                     r"\bhvornår (?:er|bliver|holdes|afholdes|starter|åbner) (?:der )?(?:det |den |de )?næste\b|"
-                    r"\bhvilke(?:n)? uge(?:r|nummer|numre)?\b|\bhvornår\b(?: og hvor)? (?:blev|var)\b[^.?!]*\b(?:holdt|afholdt)\b|"
+                    r"\bhvilke(?:n)? uge(?:r|nummer|numre)?\b|"
+                    r"\bhvornår\b(?: og hvor)? (?:blev|var|bliver|skal)\b[^.?!]*\b(?:holdt|afholdt|holdes|afholdes)\b|"
                     r"\bwhat date\b|\bwhen is the next\b|\bwhich weeks?\b|\bwhen was\b[^.?!]*\bheld\b", _I),
          # a month, a weekday, a season, a week's number, a date in figures; or that there is none
          re.compile(rf"\b(?:{_MONTHS}|{_DAYS}|{_SEASONS})\b|\b(?:uge|week) \d{{1,2}}\b|{_DATE_IN_FIGURES}|{_NO_DEADLINE}",
@@ -294,6 +302,8 @@ KINDS: tuple[Kind, ...] = (
          re.compile(rf"\bhvem er (?:\w+ )?{_ROLES}\b|\bhvad hedder (?:\w+ )?{_ANY_ROLE}\b|"
                     r"\bhvem (?:er|bliver|blev|er blevet) (?:ansat|valgt|udpeget) som\b|"
                     r"\bhvem (?:skriver|skrev|har skrevet) under\b|\bhvem underskriver\b|\bwho signs?\b|"
+                    r"\bhvem fra \S+ (?:holdt|gav|talte|fortalte|præsenterede)\b|"
+                    r"\bwho from \S+ (?:gave|spoke|presented)\b|"
                     r"\b(?:who is|what is the name of) (?:the )?(?:director|head|manager|chair|mayor|contact person|person)\b", _I),
          # a name beside its role: "Allan Munch, direktør for …", "direktør for Connect Køge, Allan Munch"
          re.compile(rf"{_NAME},? (?:der er )?{_ANY_ROLE}|{_ANY_ROLE}(?: (?:for|af|i))?(?: \w+){{0,3}}, {_NAME}")),
