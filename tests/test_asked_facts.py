@@ -21,6 +21,8 @@ from bot.nlp import asked_facts
     ("Hvornår og hvor bliver konferencen holdt?", "place"),
     ("Hvor blev handletanksmødet holdt?", "place"),
     ("Hvem fra LE34 holdt oplægget?", "person"),
+    ("Hvornår begynder togene at køre på dobbeltsporet?", "when"),
+    ("Hvilke konkrete virksomheder er allerede med i forummet?", "names"),
     ("Hvornår har turistinformationen åbent?", "opening_hours"),
     ("åbningstider borgerservice", "opening_hours"),
     ("aabningstider for erhvervsservicen", "opening_hours"),  # typed without Danish letters
@@ -85,6 +87,7 @@ def test_a_question_that_asks_for_a_detail(question, kind):
     "hvem er ansvarlig for skilte",  # a unit, not a person's name
     "hvordan vinder vi et udbud hos kommunen",  # how to win, not who won
     "hvornår kan vi gå i gang med at bygge",  # a condition, not a date
+    "hvornår begynder vi at betale moms",  # a condition of our own, not when a project begins
     "hvem er konsulenten for min branche",  # may ask for a unit
     "hvad hedder den pulje, der giver tilskud til grøn omstilling",  # a scheme's name, not a person's
     "hvornår åbner rådhuset",  # opening hours are asked with "åbningstider"/"har … åbent"; not a project's opening
@@ -204,6 +207,9 @@ def test_a_text_that_holds_the_detail(question, text):
     ("Hvornår og hvor bliver konferencen holdt?", "Ideerne skal munde ud i en konference til efteråret.", "place"),
     # who from a company gave the talk: that the company did names no one
     ("Hvem fra LE34 holdt oplægget?", "Der var oplæg fra virksomhederne LE34 og Ingemann Components A/S.", "person"),
+    # when trains begin to run: that the municipality works for the double track is no answer
+    ("Hvornår begynder togene at køre på dobbeltsporet?",
+     "Køge Kommune arbejder for dobbeltspor mellem Køge Station og Køge Nord.", "when"),
     # a rate of money: a plan is no answer
     ("Hvad er satsen for kørselsgodtgørelse?", "Kommunen vil lave en mobilitetsstrategi.", "price"),
 ])

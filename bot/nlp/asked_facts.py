@@ -135,7 +135,7 @@ _NOT_COUNTED = frozenset({"procent", "penge", "kroner", "gange", "percent", "tim
 _ORGANISATIONS = (r"(?:virksomheder|firmaer|kommuner|nabokommuner|partnere|samarbejdspartnere|deltagere|"
                   r"medlemmer|aktører|organisationer|selskaber|leverandører)")
 #: What the organisations asked for did ("hvilke virksomheder deltog / sidder med / fik tilskud").
-_TAKING_PART = (r"(?:deltog|deltager|deltaget|var med|er med|sidder|sad|fortalte|holdt|har fået|fik|"
+_TAKING_PART = (r"(?:deltog|deltager|deltaget|(?:var|er) (?:\w+ )?med|sidder|sad|fortalte|holdt|har fået|fik|"
                 r"samarbejde\w*|sammen med|medlem\w*|står bag|stod bag|inviteret|repræsenteret)")
 #: A name in a list of names; the municipality, its partners and the public bodies an answer
 #: refers to are not the names asked for ("Connect Køge og Køge Kommunes Grøn Omstilling",
@@ -259,10 +259,13 @@ KINDS: tuple[Kind, ...] = (
          # happens: a year, a month, a season or a date; that it is wanted is no answer
          # or when a new place opens ("hvornår forventes kombiterminalen at åbne", "hvornår åbner
          # sundhedsinnovationsparken"; not "hvornår åbner rådhuset", which asks for opening hours),
-         # or when a strategy is adopted ("hvornår bliver turismestrategien vedtaget")
+         # or when a strategy is adopted ("hvornår bliver turismestrategien vedtaget"), or when
+         # something begins to run ("hvornår begynder togene at køre på dobbeltsporet"; not "hvornår
+         # kan vi begynde", a condition)
          re.compile(r"\bhvornår\b(?! (?:kan|må|skal|får) (?:jeg|vi|man|i)\b)[^.?!]*\b(?:færdig\w*|i gang|klar|indvie\w*)(?=\W|$)|"
                     r"\bhvornår (?:forventes|skal|vil|kommer)\b[^.?!]*\båbne\b|\bhvornår åbner (?:den|det|de) nye\b|"
                     r"\bhvornår\b[^.?!]*\bvedtag(?:es|et|e)\b|\bwhen\b[^.?!]*\badopted\b|"
+                    r"\bhvornår (?:begynder|starter) (?!(?:jeg|vi|man|i|du)\b)\w+(?: \w+)? at \w+|"
                     r"\bhvornår åbner [\w-]+(?:parken|terminalen|centret|centeret|stationen|banen|vejen|sporet|hallen)\b|"
                     r"\bhvilket år\b|\bwhen (?:will|is|does)\b[^.?!]*\b(?:finished|completed|ready|built|start|begin|open)\b|"
                     r"\b(?:what|which) year\b", _I),
