@@ -276,6 +276,11 @@ def capabilities(text: str, lang: str, parse: dict[str, Any], knowledge: Knowled
     return decision if decision is not None and decision.kind != ELSEWHERE else None
 
 
+def _intent_coverage(matches: list[documents.TopicMatch], intent: str) -> float:
+    """How much of the message the best passage about ``intent`` covers (0 without one)."""
+    return max((m.coverage for m in matches if intent in m.topics), default=0.0)
+
+
 def _documents_reading(text: str, lang: str, intent: str, coverage: float) -> documents.TopicMatch | None:
     """The passage that covers most of ``text`` when it is clearly about another topic than
     ``intent``: it covers at least ``coverage`` of it and ``DISAGREE_MARGIN`` more than any
@@ -283,8 +288,7 @@ def _documents_reading(text: str, lang: str, intent: str, coverage: float) -> do
     matches = documents.topic_matches(text, lang)
     if not matches or intent in matches[0].topics or matches[0].coverage < coverage:
         return None
-    agreeing = max((m.coverage for m in matches if intent in m.topics), default=0.0)
-    return matches[0] if matches[0].coverage - agreeing >= DISAGREE_MARGIN else None
+    return matches[0] if matches[0].coverage - _intent_coverage(matches, intent) >= DISAGREE_MARGIN else None
 
 
 def _offered(topic: str, intent: str, knowledge: Knowledge) -> bool:
@@ -327,8 +331,7 @@ def uncovered(text: str, lang: str, intent: str, found: documents.DocumentAnswer
         return False
     if found.topics or found.coverage < documents.CLEAR_COVERAGE:
         return False
-    own = max((m.coverage for m in documents.topic_matches(text, lang) if intent in m.topics), default=0.0)
-    return found.coverage - own >= UNCOVERED_MARGIN
+    return found.coverage - _intent_coverage(documents.topic_matches(text, lang), intent) >= UNCOVERED_MARGIN
 
 
 def _or_choice(text: str, lang: str, intent: str, parse: dict[str, Any], knowledge: Knowledge,

@@ -32,6 +32,8 @@ from dataclasses import dataclass
 from datetime import date
 
 _I = re.IGNORECASE
+#: Where a fact asked of a name must stand (``Kind.of_name``).
+LINE, TEXT = "line", "text"
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 #: "fristen i år", "this year's deadline": the current year, as if named.
 _THIS_YEAR = re.compile(r"\bi år\b|\bi indeværende år\b|\bthis year\b", _I)
@@ -55,14 +57,20 @@ class Kind:
     #: Whether the fact belongs to a year the question may name ("fristen i 2026"): then the text
     #: must name that year too.
     by_year: bool = False
+    #: Asked of a name the question gives ("adressen på Gartneri Toftegaard"), where the fact must
+    #: stand: ``LINE``, in a line or sentence that names it; ``TEXT``, in a text that names it.
+    of_name: str | None = None
 
     def asked(self, question: str) -> bool:
         return any(self.asks.search(variant) for variant in _spellings(question))
 
     def held(self, question: str, text: str) -> bool:
         """Whether ``text`` holds what ``question`` asks for of this kind (for a year the question
-        names, that year too; and what ``beside`` asks)."""
+        names, that year too; of a name it gives, where ``of_name`` asks; and what ``beside``
+        asks)."""
         if not self.holds.search(text) or (self.beside is not None and not self.beside(question, text)):
+            return False
+        if self.of_name is not None and not _of_name(question, text, self.holds, self.of_name):
             return False
         return not self.by_year or _years(question) <= set(_YEAR.findall(text))
 
@@ -183,22 +191,16 @@ def _names_in(names: list[str], text: str) -> bool:
     return any(re.search(rf"(?<!\w){re.escape(name)}", text, _I) for name in names)
 
 
-def _stated_for(holds: str) -> Callable[[str, str], bool]:
-    """For an address, phone number or e-mail address (``holds``): whether ``text`` states one in
-    a line or sentence that names what ``question`` names (True when it names nothing)."""
-    pattern = re.compile(holds)
-
-    def stated(question: str, text: str) -> bool:
-        names = _names(question)
-        return not names or any(pattern.search(chunk) and _names_in(names, chunk) for chunk in _CHUNKS.split(text))
-
-    return stated
-
-
-def _about_named(question: str, text: str) -> bool:
-    """Whether ``text`` names what ``question`` names (True when it names nothing)."""
+def _of_name(question: str, text: str, holds: re.Pattern[str], where: str) -> bool:
+    """Whether ``text`` states its fact (``holds``) for what ``question`` names: in a line or
+    sentence that names it (``LINE``) or in a text that names it (``TEXT``); True when the
+    question names nothing."""
     names = _names(question)
-    return not names or _names_in(names, text)
+    if not names:
+        return True
+    if where == TEXT:
+        return _names_in(names, text)
+    return any(holds.search(chunk) and _names_in(names, chunk) for chunk in _CHUNKS.split(text))
 
 
 _ADDRESS = (r"\b[A-ZÆØÅ][\wæøå]*(?:vej|gade|torv|torvet|plads|allé|alle|vænge|stræde|parken)\s+\d+"
@@ -208,17 +210,17 @@ KINDS: tuple[Kind, ...] = (
     Kind("phone",
          re.compile(r"\btelefon\w*|\btlf\b|\bphone\b", _I),
          re.compile(_PHONE),
-         beside=_stated_for(_PHONE)),
+         of_name=LINE),
     Kind("email",
          re.compile(r"e-?mail-?adresse|\bmailadresse|\be-?mail address|"
                     r"\b(?:hvad|hvilken) er (?:\w+ )?e-?mail(?:en)?\b|\bwhat is (?:the|their|its|your) e-?mail\b", _I),
          re.compile(r"@"),
-         beside=_stated_for(r"@")),
+         of_name=LINE),
     Kind("address",
          re.compile(r"\badresse(?:n|r|rne)?\b|\baddress\b", _I),
          # a street and number ("Torvet 1", "Ivar Huitfeldts Vej 5") or a postcode and town ("4600 Køge")
          re.compile(_ADDRESS),
-         beside=_stated_for(_ADDRESS)),
+         of_name=LINE),
     Kind("place",
          # where an event is held ("hvornår og hvor bliver konferencen holdt"): an address, or a
          # named place it is held at ("hos Gartneri Toftegaard")
@@ -287,7 +289,7 @@ KINDS: tuple[Kind, ...] = (
                     r"\bhvor (?:stor|høj) (?:en )?(?:procentdel|procentsats|sats)\b|"
                     r"\bhow (?:many|much) per ?cent\b|\bwhat (?:percentage|rate)\b", _I),
          re.compile(r"\d[\d.,]*\s*(?:%|procent|per ?cent)", _I),
-         beside=_about_named,
+         of_name=TEXT,
          by_year=True),
     Kind("price",
          # "-prisen" of an award ("erhvervsprisen", "innovationsprisen") is no price
